@@ -1,0 +1,55 @@
+"""talentml: close the loop between learning and performance.
+
+Point-in-time features from xAPI learning records and HR data, flight-risk, ramp-up and
+high-potential models, SHAP reason codes, bias audits and MLflow tracking.
+
+Submodules are imported lazily, so ``import talentml as tml`` stays fast:
+
+>>> import talentml as tml
+>>> tml.__version__
+'0.1.0.dev0'
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from .config import config_context, get_config, set_config
+from .exceptions import ConfigurationError, ContractError, PurposeLimitationError, TalentMLError
+
+__version__ = "0.1.0.dev0"
+
+_SUBMODULES = ("datasets", "schemas", "xapi")
+
+__all__ = [
+    "ConfigurationError",
+    "ContractError",
+    "PurposeLimitationError",
+    "TalentMLError",
+    "__version__",
+    "config_context",
+    "get_config",
+    "set_config",
+    *_SUBMODULES,
+]
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+if TYPE_CHECKING:  # pragma: no cover
+    from . import datasets as datasets
+    from . import schemas as schemas
+    from . import xapi as xapi
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        module = importlib.import_module(f".{name}", __name__)
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'talentml' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,61 @@
+"""The ``talentml`` command line, run as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TALENTML = Path(sys.executable).parent / "talentml"
+
+
+def test_help_lists_demo():
+    res = subprocess.run([str(TALENTML), "--help"], capture_output=True, text=True, check=True)
+    assert "demo" in res.stdout
+
+
+@pytest.mark.slow
+def test_demo_end_to_end(tmp_path):
+    out = tmp_path / "demo"
+    res = subprocess.run(
+        [
+            str(TALENTML),
+            "demo",
+            "--out",
+            str(out),
+            "--n-employees",
+            "150",
+            "--start",
+            "2024-01-01",
+            "--end",
+            "2024-12-31",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={"TALENTML_SHOW_PROGRESS": "0", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "voluntary turnover" in res.stdout
+    assert "mlflow ui --backend-store-uri sqlite:///" in res.stdout
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["organization"]["employees_ever"] > 150
+    ingest = summary["ingest"]
+    assert ingest["read"] == summary["organization"]["raw_statements"]
+    for name in ("employees", "reviews", "statements", "identities"):
+        assert (out / "tables" / f"{name}.parquet").exists()
+    # The run is in the local MLflow store with its metrics.
+    with sqlite3.connect(out / "mlflow.db") as db:
+        runs = db.execute("select run_uuid from runs").fetchall()
+        assert [r[0] for r in runs] == [summary["mlflow_run_id"]]
+        metrics = dict(db.execute("select key, value from metrics"))
+    assert metrics["org.oracle_auc_180d"] == pytest.approx(
+        summary["organization"]["oracle_auc_180d"]
+    )
+    # No raw e-mail address or display name reaches the MLflow store or the summary.
+    text = (out / "summary.json").read_text() + json.dumps(metrics)
+    assert "@acme.example" not in text
