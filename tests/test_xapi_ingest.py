@@ -516,8 +516,20 @@ def test_redaction() -> None:
 
 @pytest.mark.lrs
 def test_ingest_from_a_real_lrs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Statements written to a real ralph LRS come back through LRSClient into ingest."""
-    from lrs_support import PROXY_VARIABLES, RalphUser, local_session, make_statements, start_ralph
+    """Statements written to a real ralph LRS come back through LRSClient into ingest.
+
+    ralph sends no ``X-Experience-API-Version`` header; a pass-through proxy adds one, as an
+    LRS would, and the ingest takes its rules from it.
+    """
+    from lrs_support import (
+        PROXY_VARIABLES,
+        FaultProxy,
+        RalphUser,
+        local_session,
+        make_statements,
+        start_ralph,
+    )
+    from talentml.xapi._ingest import _header_version
     from talentml.xapi._lrs import LRSClient
 
     for name in PROXY_VARIABLES:
@@ -527,24 +539,34 @@ def test_ingest_from_a_real_lrs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     try:
         statements = make_statements(60, seed=7)
         statements.append(voiding(statements[5]["id"], 1))
+        auth = ralph.credentials("main")
         with LRSClient(
-            ralph.endpoint, auth=ralph.credentials("main"), progress=False, session=local_session()
+            ralph.endpoint, auth=auth, progress=False, session=local_session()
         ) as client:
             client.post_statements(statements, batch_size=len(statements))
         with LRSClient(
-            ralph.endpoint, auth=ralph.credentials("main"), progress=False, session=local_session()
+            ralph.endpoint, auth=auth, progress=False, session=local_session()
         ) as client:
-            result = ingest(client, secret=SECRET)
-            assert client.version is not None  # the header that chose the rules
+            direct = ingest(client, secret=SECRET)
+            assert client.version is None and _header_version(client) is None
+        headers = {"X-Experience-API-Version": "1.0.3"}
+        with FaultProxy(ralph.base_url, extra_headers=headers) as proxy:
+            with LRSClient(
+                proxy.endpoint, auth=auth, progress=False, session=local_session()
+            ) as client:
+                result = ingest(client, secret=SECRET, filters={"limit": 7})
+                assert _header_version(client) == "1.0.3"
     finally:
         ralph.stop()
-    report = result.report
-    assert report.quarantined == 0 and report.duplicates == 0
-    assert report.read in (60, 61)  # an LRS may or may not return a voided statement
-    assert report.accepted == 59
-    assert statements[5]["id"] not in set(result.statements["statement_id"])
-    assert result.statements["stored"].notna().all()
-    schemas.validate("statements", result.statements)
+    for got in (direct, result):
+        report = got.report
+        assert report.quarantined == 0 and report.duplicates == 0
+        assert report.read in (60, 61)  # an LRS may or may not return a voided statement
+        assert report.accepted == 59
+        assert statements[5]["id"] not in set(got.statements["statement_id"])
+        assert got.statements["stored"].notna().all()
+        schemas.validate("statements", got.statements)
+    assert list(result.statements["statement_id"]) == list(direct.statements["statement_id"])
 
 
 def test_gzip_members_crlf_and_truncation(tmp_path: Path) -> None:

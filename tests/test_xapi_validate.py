@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -219,7 +219,7 @@ def test_version_parameter_is_checked() -> None:
                     "definition": {"choices": [{"id": "a"}, {"id": "a"}]},
                 }
             },
-            "activity.definition.interaction.invalid",
+            "object.definition.interaction.invalid",
             "object.definition.choices[1].id",
         ),
         (
@@ -447,11 +447,7 @@ def test_invalid_timestamps(value: str) -> None:
 )
 def test_timestamps_round_trip(moment: datetime, offset_minutes: int, zone: str) -> None:
     if zone == "offset":
-        tz = (
-            UTC
-            if offset_minutes == 0
-            else __import__("datetime").timezone(timedelta(minutes=offset_minutes))
-        )
+        tz = timezone(timedelta(minutes=offset_minutes))
         text = moment.replace(tzinfo=tz).isoformat()
         expected = moment.replace(tzinfo=tz)
     else:

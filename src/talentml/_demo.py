@@ -89,7 +89,7 @@ def run_demo(
 
 
 def _ingest(org, out: Path, timings: dict[str, float]) -> dict[str, Any]:
-    """Ingest the raw statements when the xAPI module is available."""
+    """Ingest the raw statements: validate, normalize, void, deduplicate, pseudonymize."""
     from . import xapi
 
     t = time.perf_counter()
@@ -97,8 +97,12 @@ def _ingest(org, out: Path, timings: dict[str, float]) -> dict[str, Any]:
     timings["ingest_s"] = time.perf_counter() - t
     result.statements.to_parquet(out / "tables" / "statements.parquet", index=False)
     report = result.report
-    counts = report.counts if hasattr(report, "counts") else report
-    return {"ingest": {k: _plain(v) for k, v in dict(counts).items()}}
+    counts = {
+        k: getattr(report, k) for k in ("read", "accepted", "duplicates", "voided", "quarantined")
+    }
+    counts["unmapped_actors"] = int(result.statements["employee_id"].isna().sum())
+    reasons = report.reasons.groupby("reason")["count"].sum().sort_values(ascending=False)
+    return {"ingest": counts, "quarantine_reasons": {str(k): int(v) for k, v in reasons.items()}}
 
 
 def _secret() -> str:

@@ -22,12 +22,29 @@ records the same way so statements map to employees.
 from __future__ import annotations
 
 from ._identities import build_identities
-from ._ingest import ID_NAMESPACE, Ingest, IngestReport, ingest
+from ._ingest import ID_NAMESPACE, Ingest, IngestReport, content_id, ingest
+from ._lrs import (
+    BearerToken,
+    Cursor,
+    LRSAuthError,
+    LRSClient,
+    LRSError,
+    LRSWriteError,
+    OAuth2ClientCredentials,
+)
 from ._reasons import REASONS, Reason, reason_table
 from ._validate import VERSIONS, Violation, validate, validate_statement
 
 __all__ = [
     "ID_NAMESPACE",
+    "BearerToken",
+    "Cursor",
+    "LRSAuthError",
+    "LRSClient",
+    "LRSError",
+    "LRSWriteError",
+    "OAuth2ClientCredentials",
+    "content_id",
     "REASONS",
     "VERSIONS",
     "Ingest",

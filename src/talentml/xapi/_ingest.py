@@ -50,7 +50,7 @@ from ._read import iter_chunks
 from ._reasons import REASONS
 from ._validate import VOIDED, Reject, check_fast, compact, normalize_version
 
-__all__ = ["ID_NAMESPACE", "Ingest", "IngestReport", "ReconciliationError", "ingest"]
+__all__ = ["ID_NAMESPACE", "Ingest", "IngestReport", "ReconciliationError", "content_id", "ingest"]
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +91,19 @@ class IngestReport:
         Rows of :attr:`Ingest.quarantine`: invalid statements and id conflicts.
     reasons : pandas.DataFrame
         ``outcome``, ``reason``, ``count``, ``rule``: one row per reason seen.
+
+    Examples
+    --------
+    >>> from talentml.xapi import ingest
+    >>> s = {"actor": {"mbox": "mailto:ada@example.com"},
+    ...      "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+    ...      "object": {"id": "https://lms.example.com/course/7"},
+    ...      "timestamp": "2024-05-01T09:30:00Z"}
+    >>> report = ingest([s, s], secret="a-secret-of-some-length").report
+    >>> report.read, report.accepted, report.duplicates
+    (2, 1, 1)
+    >>> report.read == report.accepted + report.duplicates + report.voided + report.quarantined
+    True
     """
 
     read: int
@@ -163,6 +176,21 @@ class Ingest:
         unless ``ingest(..., redact=False)``).
     report : IngestReport
         Counts by outcome and reason.
+
+    Examples
+    --------
+    >>> from talentml.xapi import ingest
+    >>> good = {"actor": {"mbox": "mailto:ada@example.com"},
+    ...         "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+    ...         "object": {"id": "https://lms.example.com/course/7"},
+    ...         "timestamp": "2024-05-01T09:30:00Z"}
+    >>> bad = dict(good, verb={"id": "completed"})
+    >>> result = ingest([good, good, bad], secret="a-secret-of-some-length")
+    >>> len(result.statements), result.quarantine["reason"].tolist()
+    (1, ['verb.id.not_iri'])
+    >>> raw = result.raw(result.statements["statement_id"].iloc[0])
+    >>> raw["verb"]["id"]
+    'http://adlnet.gov/expapi/verbs/completed'
     """
 
     def __init__(
@@ -321,6 +349,24 @@ def redact_statement(value: Any) -> Any:
 def _redact_text(text: str) -> str:
     """Redact unparseable JSON text: values of personal keys and e-mail addresses."""
     return _EMAIL.sub(_REDACTED, _PERSONAL_TEXT.sub(rf'\1"{_REDACTED}"', text))
+
+
+def content_id(statement: dict) -> str:
+    """The deterministic id given to a statement that has none.
+
+    A UUID v5 (namespace :data:`ID_NAMESPACE`) of the statement's canonical JSON (sorted keys,
+    without ``id``, ``stored``, ``authority`` and ``version``), so the same statement gets the
+    same id in every ingest and when it is written to an LRS by :class:`LRSClient`.
+
+    Examples
+    --------
+    >>> from talentml.xapi import content_id
+    >>> s = {"actor": {"mbox": "mailto:a@b.org"}, "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+    ...      "object": {"id": "https://lms.example/c/1"}, "timestamp": "2024-05-01T09:30:00Z"}
+    >>> content_id(s) == content_id(dict(reversed(list(s.items()))))
+    True
+    """
+    return str(uuid.uuid5(ID_NAMESPACE, _canonical(statement).decode()))
 
 
 def _canonical(statement: dict) -> bytes:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import email.utils
-import hashlib
 import json
 import logging
 import math
@@ -44,8 +43,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_XAPI_VERSION = "1.0.3"
 #: HTTP status codes that are retried (with backoff, honouring ``Retry-After``).
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-#: Namespace of the UUID-5 ids given to statements that are written without an ``id``.
-STATEMENT_ID_NAMESPACE = uuid.UUID("6f1c2a4e-43a0-5b8e-9d2a-7c5e0b9f1d3a")
 #: Format tag stored in every serialized :class:`Cursor`.
 CURSOR_FORMAT = "talentml.lrs.cursor/1"
 
@@ -540,9 +537,10 @@ def _retry_after_seconds(value: str | None) -> float | None:
 
 
 def _content_id(statement: Mapping[str, Any]) -> str:
-    canonical = json.dumps(statement, sort_keys=True, separators=(",", ":"), default=str)
-    digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-    return str(uuid.uuid5(STATEMENT_ID_NAMESPACE, digest))
+    # The same id ingest gives an id-less statement, so write-back and ingest agree.
+    from ._ingest import content_id
+
+    return content_id(dict(statement))
 
 
 def _origin(url: str) -> tuple[str, str]:

@@ -18,7 +18,14 @@ __all__ = ["REASONS", "Reason", "reason_table"]
 
 
 class Reason(NamedTuple):
-    """One reason code and the rule it stands for."""
+    """One reason code and the rule it stands for.
+
+    Examples
+    --------
+    >>> from talentml.xapi import REASONS
+    >>> REASONS["verb.id.not_iri"].outcome
+    'quarantined'
+    """
 
     code: str
     outcome: str  # "quarantined", "duplicate", "voided" or "accepted"
@@ -243,49 +250,49 @@ _RAW: tuple[tuple[str, str, str, str, str], ...] = (
         "An object's objectType is Activity, Agent, Group, StatementRef or SubStatement (exact case).",
     ),
     (
-        "activity.id.missing",
+        "object.id.missing",
         _Q,
         _X,
         "Data 2.4.4.1.s1.table1.row2, XAPI-00047",
         "An Activity has an id.",
     ),
     (
-        "activity.id.not_iri",
+        "object.id.not_iri",
         _Q,
         _X,
         "Data 2.4.4.1.s1.table1.row2, XAPI-00047",
         "An Activity id is an absolute IRI.",
     ),
     (
-        "activity.definition.invalid",
+        "object.definition.invalid",
         _Q,
         _X,
         "Data 2.4.4.1.s1.table1.row3, XAPI-00048",
         "An Activity definition is an object.",
     ),
     (
-        "activity.definition.type.not_iri",
+        "object.definition.type.not_iri",
         _Q,
         _X,
         "Data 2.4.4.1.s2.table1.row3, XAPI-00060",
         "An Activity definition's type is an IRI.",
     ),
     (
-        "activity.definition.more_info.not_irl",
+        "object.definition.more_info.not_irl",
         _Q,
         _X,
         "Data 2.4.4.1.s2.table1.row4, XAPI-00061",
         "An Activity definition's moreInfo is an IRL.",
     ),
     (
-        "activity.definition.interaction_type.invalid",
+        "object.definition.interaction_type.invalid",
         _Q,
         _X,
         "Data 2.4.4.1.s8.table1.row1, XAPI-00049, XAPI-00009",
         "interactionType is one of true-false, choice, fill-in, long-fill-in, matching, performance, sequencing, likert, numeric, other (exact case).",
     ),
     (
-        "activity.definition.interaction.invalid",
+        "object.definition.interaction.invalid",
         _Q,
         _X,
         "Data 2.4.4.1.s8, Data 2.4.4.1.s11",

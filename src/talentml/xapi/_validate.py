@@ -482,9 +482,9 @@ def _activity(o: dict, path: str) -> None:
     aid = o.get("id")
     if aid is None:
         _null(o, "id", path)
-        raise Reject("activity.id.missing", path + ".id", f"{path} (an Activity) has no id")
+        raise Reject("object.id.missing", path + ".id", f"{path} (an Activity) has no id")
     if not _is_iri(aid):
-        raise _type_error("activity.id.not_iri", path + ".id", aid, "an absolute IRI")
+        raise _type_error("object.id.not_iri", path + ".id", aid, "an absolute IRI")
     d = o.get("definition")
     if d is not None:
         _definition(d, path + ".definition")
@@ -494,7 +494,7 @@ def _activity(o: dict, path: str) -> None:
 
 def _definition(d: Any, path: str) -> None:
     if type(d) is not dict:
-        raise _type_error("activity.definition.invalid", path, d, "an object")
+        raise _type_error("object.definition.invalid", path, d, "an object")
     if not _DEFINITION_KEYS.issuperset(d):
         raise _unknown(d, _DEFINITION_KEYS, path)
     for key, value in d.items():
@@ -504,20 +504,18 @@ def _definition(d: Any, path: str) -> None:
             _language_map(value, f"{path}.{key}")
         elif key == "type":
             if not _is_iri(value):
-                raise _type_error(
-                    "activity.definition.type.not_iri", path + ".type", value, "an IRI"
-                )
+                raise _type_error("object.definition.type.not_iri", path + ".type", value, "an IRI")
         elif key == "moreInfo":
             if not _is_iri(value):
                 raise _type_error(
-                    "activity.definition.more_info.not_irl", path + ".moreInfo", value, "an IRL"
+                    "object.definition.more_info.not_irl", path + ".moreInfo", value, "an IRL"
                 )
         elif key == "extensions":
             _extensions(value, path + ".extensions")
         elif key == "interactionType":
             if type(value) is not str or value not in _INTERACTION_TYPES:
                 raise _type_error(
-                    "activity.definition.interaction_type.invalid",
+                    "object.definition.interaction_type.invalid",
                     path + ".interactionType",
                     value,
                     "one of " + ", ".join(sorted(_INTERACTION_TYPES)) + " (exact case)",
@@ -525,7 +523,7 @@ def _definition(d: Any, path: str) -> None:
         elif key == "correctResponsesPattern":
             if type(value) is not list or any(type(x) is not str for x in value):
                 raise Reject(
-                    "activity.definition.interaction.invalid",
+                    "object.definition.interaction.invalid",
                     path + ".correctResponsesPattern",
                     f"{path}.correctResponsesPattern must be an array of strings",
                 )
@@ -536,7 +534,7 @@ def _definition(d: Any, path: str) -> None:
 def _components(value: Any, path: str) -> None:
     if type(value) is not list:
         raise _type_error(
-            "activity.definition.interaction.invalid",
+            "object.definition.interaction.invalid",
             path,
             value,
             "an array of interaction components",
@@ -546,7 +544,7 @@ def _components(value: Any, path: str) -> None:
         p = f"{path}[{i}]"
         if type(c) is not dict:
             raise _type_error(
-                "activity.definition.interaction.invalid", p, c, "an interaction component object"
+                "object.definition.interaction.invalid", p, c, "an interaction component object"
             )
         if not _COMPONENT_KEYS.issuperset(c):
             raise _unknown(c, _COMPONENT_KEYS, p)
@@ -555,13 +553,13 @@ def _components(value: Any, path: str) -> None:
             if cid is None:
                 _null(c, "id", p)
             raise Reject(
-                "activity.definition.interaction.invalid",
+                "object.definition.interaction.invalid",
                 p + ".id",
                 f"{p}.id must be a non-empty string",
             )
         if cid in seen:
             raise Reject(
-                "activity.definition.interaction.invalid",
+                "object.definition.interaction.invalid",
                 p + ".id",
                 f"{p}.id {_show(cid)} repeats an id of the same list",
             )
@@ -1237,7 +1235,16 @@ def normalize_version(value: Any) -> str | None:
 
 
 class Violation(NamedTuple):
-    """Why a statement is invalid: reason code, JSON path, message, and the rule broken."""
+    """Why a statement is invalid: reason code, JSON path, message, and the rule broken.
+
+    Examples
+    --------
+    >>> from talentml.xapi import validate_statement
+    >>> v = validate_statement({"actor": {"mbox": "mailto:a@b.org"}, "verb": {"id": "completed"},
+    ...                         "object": {"id": "https://lms.example.com/c/1"}})
+    >>> v.reason, v.path
+    ('verb.id.not_iri', 'verb.id')
+    """
 
     reason: str
     path: str
@@ -1330,9 +1337,9 @@ def validate(
     ...     ]
     ... )
     >>> checked[["valid", "reason", "path"]]
-       valid               reason       path
-    0   True                 <NA>       <NA>
-    1  False  activity.id.not_iri  object.id
+       valid             reason       path
+    0   True               <NA>       <NA>
+    1  False  object.id.not_iri  object.id
     """
     rows = []
     for position, statement in enumerate(statements):
