@@ -17,6 +17,7 @@ PUBLIC_MODULES = [
     "talentml.config",
     "talentml.schemas",
     "talentml.datasets",
+    "talentml.labels",
     "talentml.xapi",
 ]
 # numpydoc checks enforced on every public function and class:

@@ -122,7 +122,9 @@ class Truth:
         emp = self.employees.set_index("employee_id")
         term = spine["employee_id"].map(emp["termination_date"])
         ttype = spine["employee_id"].map(emp["termination_type"])
-        inside = term.notna() & (term > spine["as_of"]) & (term <= spine["as_of"] + h)
+        # termination_date is the last day worked: the exit takes effect at the end of it.
+        exit_at = term + pd.Timedelta(days=1)
+        inside = term.notna() & (exit_at > spine["as_of"]) & (exit_at <= spine["as_of"] + h)
         keep = ~(inside & (ttype == "involuntary"))
         spine = spine[keep.to_numpy()].reset_index(drop=True)
         inside = inside[keep.to_numpy()].reset_index(drop=True)
