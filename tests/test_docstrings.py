@@ -17,6 +17,7 @@ PUBLIC_MODULES = [
     "talentml.config",
     "talentml.schemas",
     "talentml.datasets",
+    "talentml.features",
     "talentml.labels",
     "talentml.xapi",
 ]

@@ -21,7 +21,7 @@ from .exceptions import ConfigurationError, ContractError, PurposeLimitationErro
 
 __version__ = "0.1.0.dev0"
 
-_SUBMODULES = ("datasets", "labels", "schemas", "xapi")
+_SUBMODULES = ("datasets", "features", "labels", "schemas", "xapi")
 
 __all__ = [
     "ConfigurationError",
@@ -39,6 +39,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import datasets as datasets
+    from . import features as features
     from . import labels as labels
     from . import schemas as schemas
     from . import xapi as xapi

@@ -1,0 +1,587 @@
+"""``build``: every feature family for every spine row, on the engine where the data lives."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+from tqdm.auto import tqdm
+
+from .. import schemas
+from ..config import show_progress as _show_progress
+from ..exceptions import ContractError
+from . import _frame
+from ._catalog import FAMILIES, FeatureSpec, catalog_frame
+from ._hris import hris_ctes, hris_specs
+from ._learning import LearningPlan, learning_specs
+from ._pit import parse_window, parse_windows, to_utc
+from ._reviews import review_ctes, review_specs
+from ._sql import Dialect, Query
+
+__all__ = ["DEFAULT_WINDOWS", "build", "catalog", "feature_specs"]
+
+logger = logging.getLogger(__name__)
+
+#: Look-back windows of the learning features unless ``windows=`` says otherwise.
+DEFAULT_WINDOWS = ("30D", "90D", "365D")
+#: Statements per chunk when DuckDB computes learning features in pieces (bounded memory).
+CHUNK_STATEMENTS = 4_000_000
+
+#: Columns each input table must have (beyond the contract's optional ones).
+_REQUIRED = {
+    "spine": ("employee_id", "as_of"),
+    "statements": (
+        "employee_id",
+        "verb",
+        "object_id",
+        "success",
+        "completion",
+        "score_scaled",
+        "duration_s",
+        "timestamp",
+        "stored",
+    ),
+    "employees": (
+        "employee_id",
+        "hire_date",
+        "termination_date",
+        "termination_type",
+        "job_family",
+        "job_level",
+        "department",
+        "timezone",
+        "manager_id",
+    ),
+    "job_events": (
+        "employee_id",
+        "effective_date",
+        "recorded_at",
+        "event",
+        "from_value",
+        "to_value",
+    ),
+    "reviews": ("employee_id", "cycle_id", "period_end", "submitted_at", "overall_rating"),
+    "competency_ratings": ("employee_id", "cycle_id", "competency", "rating", "submitted_at"),
+    "catalog": ("activity_id", "skills", "level", "mandatory", "voluntary", "program"),
+}
+_OPTIONAL = {"reviews": ("potential_rating", "goal_attainment")}
+# Typed empty tables stand in for optional inputs that are not given.
+_EMPTY = {
+    "job_events": {
+        "employee_id": "STR",
+        "effective_date": "TS",
+        "recorded_at": "TS",
+        "event": "STR",
+        "from_value": "STR",
+        "to_value": "STR",
+    },
+    "reviews": {
+        "employee_id": "STR",
+        "cycle_id": "STR",
+        "period_end": "TS",
+        "submitted_at": "TS",
+        "overall_rating": "DOUBLE",
+    },
+    "competency_ratings": {
+        "employee_id": "STR",
+        "cycle_id": "STR",
+        "competency": "STR",
+        "rating": "DOUBLE",
+        "submitted_at": "TS",
+    },
+    "catalog": {
+        "activity_id": "STR",
+        "skills": "LIST",
+        "level": "BIGINT",
+        "mandatory": "BOOLEAN",
+        "voluntary": "BOOLEAN",
+        "program": "STR",
+    },
+}
+
+
+def feature_specs(windows: Sequence[str] = DEFAULT_WINDOWS) -> list[FeatureSpec]:
+    """Every feature ``build`` can emit for ``windows``, in output order."""
+    wins = parse_windows(windows)
+    return learning_specs(wins) + review_specs() + hris_specs()
+
+
+def catalog(*, windows: Sequence[str] = DEFAULT_WINDOWS) -> pd.DataFrame:
+    """The feature catalog: one row per feature column :func:`build` can emit.
+
+    Parameters
+    ----------
+    windows : sequence of str, default ("30D", "90D", "365D")
+        The look-back windows of the learning features, as given to :func:`build`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``name``, ``description``, ``unit``, ``family`` (learning, reviews, hris), ``window``,
+        ``actionable`` (can the employee or organization act on it), ``direction``
+        (``higher_is_better``, ``lower_is_better`` or ``neutral``), ``sensitive_proxy``
+        (a known proxy of a protected attribute: audit it, do not judge people by it),
+        ``template`` (a plain-language sentence for reason codes, formatted with
+        ``value=``) and ``dtype``.
+
+    Examples
+    --------
+    >>> import talentml as tml
+    >>> cat = tml.features.catalog()
+    >>> row = cat.set_index("name").loc["voluntary_dropoff_30d_vs_prior_90d"]
+    >>> row["template"].format(value=0.42)
+    'voluntary learning dropped 42% in the last 30 days compared with the prior 90'
+    >>> cat.loc[cat["sensitive_proxy"], "name"].head(3).tolist()
+    ['offhours_share_30d', 'weekend_share_30d', 'agility_offhours_30d']
+    """
+    return catalog_frame(feature_specs(windows))
+
+
+def _select(specs: list[FeatureSpec], features: Sequence[str] | str | None) -> list[FeatureSpec]:
+    if features is None:
+        return specs
+    if isinstance(features, str):
+        features = [features]
+    by_name = {s.name: s for s in specs}
+    wanted: set[str] = set()
+    unknown = []
+    for f in features:
+        if f in FAMILIES:
+            wanted.update(s.name for s in specs if s.family == f)
+        elif f in by_name:
+            wanted.add(f)
+        else:
+            unknown.append(f)
+    if unknown:
+        import difflib
+
+        hints = {u: difflib.get_close_matches(u, list(by_name), n=2) for u in unknown}
+        raise ValueError(
+            f"unknown feature(s) {unknown}: give feature names from catalog() or families "
+            f"{FAMILIES}; close matches: {hints}"
+        )
+    return [s for s in specs if s.name in wanted]
+
+
+# ------------------------------------------------------------------------ validation
+def _check_columns(table: str, obj: Any) -> set[str]:
+    cols = set(_frame.columns_of(obj))
+    missing = [c for c in _REQUIRED[table] if c not in cols]
+    if missing:
+        raise ContractError(
+            f"table {table!r} is missing required column(s) {missing}; it has {sorted(cols)}",
+            table=table,
+        )
+    return cols
+
+
+def _validate_pandas(tables: dict[str, Any]) -> None:
+    """Contract validation of pandas/polars inputs (statements: structure and types only)."""
+    for name, obj in tables.items():
+        if obj is None or name == "spine":
+            continue
+        kind = _frame.kind_of(obj, name=name)
+        if kind not in ("pandas", "polars"):
+            continue
+        # Statements are the big table: check columns and dtypes on an empty slice; the
+        # row rules were enforced by talentml.xapi.ingest, and rows that cannot be used are
+        # counted below.
+        sample = _frame.to_pandas_sample(obj, kind, rows=0 if name == "statements" else None)
+        schemas.validate(name, sample)
+
+
+def _check_spine_pandas(spine: pd.DataFrame) -> None:
+    if (
+        not isinstance(spine["as_of"].dtype, pd.DatetimeTZDtype)
+        or str(spine["as_of"].dt.tz) != "UTC"
+    ):
+        raise ContractError(
+            f"table 'spine': column 'as_of' has dtype {spine['as_of'].dtype}, it must be "
+            "datetime64[ns, UTC] (use talentml.features.make_spine)",
+            table="spine",
+        )
+    bad = spine.index[spine["as_of"].isna() | spine["employee_id"].isna()]
+    if len(bad):
+        raise ContractError(
+            f"table 'spine': columns 'employee_id', 'as_of' must not be missing; "
+            f"{len(bad)} row(s), first rows {bad[:5].tolist()}",
+            table="spine",
+        )
+
+
+def _spine_problems(session: _frame.Session, t: dict[str, str], ep) -> None:
+    """Spine rows whose employee is unknown or not yet hired: a clear error with rows."""
+    rows = session.rows(
+        f"""SELECT s.{_frame.RID}, s.employee_id, e.employee_id IS NULL AS unknown
+        FROM {t["spine"]} s LEFT JOIN {t["employees"]} e ON e.employee_id = s.employee_id
+        WHERE e.employee_id IS NULL OR {ep("s.as_of")} < {ep("e.hire_date")}
+           OR s.as_of IS NULL
+        ORDER BY s.{_frame.RID} LIMIT 5"""
+    )
+    if rows:
+        n = session.rows(
+            f"""SELECT COUNT(*) FROM {t["spine"]} s
+            LEFT JOIN {t["employees"]} e ON e.employee_id = s.employee_id
+            WHERE e.employee_id IS NULL OR {ep("s.as_of")} < {ep("e.hire_date")}
+               OR s.as_of IS NULL"""
+        )[0][0]
+        detail = ", ".join(
+            f"row {r[0]} ({r[1]}: {'not in employees' if r[2] else 'as_of before hire_date or missing'})"
+            for r in rows
+        )
+        raise ContractError(
+            f"table 'spine': {n} row(s) cannot have features: employee_id must be in "
+            f"employees and as_of at or after hire_date; first: {detail}",
+            table="spine",
+        )
+    dup = session.rows(f"SELECT COUNT(*) - COUNT(DISTINCT employee_id) FROM {t['employees']}")[0][0]
+    if dup:
+        raise ContractError(
+            f"table 'employees': column 'employee_id' rule unique(employee_id) fails in "
+            f"{dup} row(s)",
+            table="employees",
+        )
+
+
+def _count_unused(session: _frame.Session, t: dict[str, str], given: set[str]) -> dict:
+    """Rows of the inputs that no feature can use, by table and reason (logged, returned)."""
+    parts = [
+        f"""SELECT 'statements' AS tbl,
+          CASE WHEN x.employee_id IS NULL THEN 'unmapped_actor'
+               WHEN e.employee_id IS NULL THEN 'unknown_employee'
+               ELSE 'missing_time' END AS reason, COUNT(*) AS n
+        FROM {t["statements"]} x LEFT JOIN {t["employees"]} e ON e.employee_id = x.employee_id
+        WHERE x.employee_id IS NULL OR e.employee_id IS NULL OR x.stored IS NULL
+           OR x.timestamp IS NULL
+        GROUP BY 1, 2"""
+    ]
+    for table in ("reviews", "competency_ratings", "job_events"):
+        if table in given:
+            parts.append(
+                f"""SELECT '{table}' AS tbl, 'unknown_employee' AS reason, COUNT(*) AS n
+                FROM {t[table]} x LEFT JOIN {t["employees"]} e ON e.employee_id = x.employee_id
+                WHERE e.employee_id IS NULL HAVING COUNT(*) > 0"""
+            )
+    rows = session.rows("\nUNION ALL\n".join(parts))
+    counts: dict[str, dict[str, int]] = {}
+    for tbl, reason, n in rows:
+        counts.setdefault(tbl, {})[reason] = int(n)
+    for tbl, reasons in counts.items():
+        detail = ", ".join(f"{r}: {n:,}" for r, n in sorted(reasons.items()))
+        logger.warning(
+            "%s: %s row(s) not used by any feature (%s)", tbl, f"{sum(reasons.values()):,}", detail
+        )
+    return counts
+
+
+# --------------------------------------------------------------------------------- SQL
+def _empty_sql(d: Dialect, table: str) -> str:
+    types = {
+        "STR": d.string,
+        "TS": "TIMESTAMP",
+        "DOUBLE": "DOUBLE",
+        "BIGINT": "BIGINT",
+        "BOOLEAN": "BOOLEAN",
+        "LIST": "ARRAY<STRING>" if d.name == "spark" else "VARCHAR[]",
+    }
+    cols = ", ".join(f"CAST(NULL AS {types[k]}) AS {c}" for c, k in _EMPTY[table].items())
+    return (
+        f"SELECT {cols} WHERE 1 = 0"
+        if d.name == "duckdb"
+        else f"SELECT {cols} FROM (SELECT 1) z WHERE 1 = 0"
+    )
+
+
+def common_ctes(d: Dialect, t: dict[str, str], chunk: str | None = None) -> list[tuple[str, str]]:
+    """``emp`` (employees with an integer key) and ``sp`` (spine rows with times in us)."""
+    ep = d.epoch_us
+    where = f"WHERE {chunk}" if chunk else ""
+    return [
+        (
+            "emp",
+            f"""SELECT employee_id AS eid, {d.employee_key()} AS k,
+              {ep("hire_date")} AS hire_us, {ep("termination_date")} AS term_us,
+              termination_type AS term_type, job_family, job_level, department, manager_id,
+              timezone AS tz, {d.timezone_key()} AS tz_id
+            FROM {t["employees"]}""",
+        ),
+        (
+            "sp",
+            f"""SELECT CAST(s.{_frame.RID} AS BIGINT) AS rid, e.k, e.eid,
+              {ep("s.as_of")} AS a, e.hire_us
+            FROM {t["spine"]} s JOIN emp e ON e.eid = s.employee_id {where}""",
+        ),
+    ]
+
+
+def build(
+    spine: Any,
+    *,
+    statements: Any,
+    employees: Any,
+    reviews: Any = None,
+    competency_ratings: Any = None,
+    job_events: Any = None,
+    catalog: Any = None,
+    windows: Sequence[str] = DEFAULT_WINDOWS,
+    features: Sequence[str] | str | None = None,
+    engine: str = "auto",
+    mandatory_grace: str = "60D",
+    learning_since: Any = None,
+    show_progress: bool | None = None,
+) -> Any:
+    """Point-in-time features for every row of a spine.
+
+    Every feature of a row ``(employee_id, as_of)`` uses only facts available strictly
+    before ``as_of``: statements by ``stored``, reviews and competency ratings by
+    ``submitted_at``, HR events by ``recorded_at`` (see docs/features.md for the rule and
+    every definition).
+
+    Parameters
+    ----------
+    spine : DataFrame
+        One row per ``(employee_id, as_of)`` (``as_of`` timezone-aware UTC), e.g. from
+        :func:`make_spine`; any other columns (labels, cutoff metadata) are passed through.
+    statements : DataFrame
+        The ``statements`` contract table (:func:`talentml.xapi.ingest`); statements
+        without a mapped employee are not used (counted in the log).
+    employees : DataFrame
+        The ``employees`` contract table: a snapshot at export time; its manager,
+        department and level are rebuilt at each ``as_of`` from ``job_events``.
+    reviews, competency_ratings, job_events, catalog : DataFrame, optional
+        The contract tables of the same names. A missing table is an empty one: review
+        features are then missing, HR attributes come from the snapshot, and every
+        statement is "uncatalogued".
+    windows : sequence of str, default ("30D", "90D", "365D")
+        Look-back windows of the learning features (whole days or weeks, e.g. ``"30D"``,
+        ``"12W"``); "since hire" features are always built.
+    features : sequence of str or str, optional
+        Compute only these features (names from :func:`catalog`) or families
+        (``"learning"``, ``"reviews"``, ``"hris"``). Default: all.
+    engine : {"auto", "duckdb", "spark"}, default "auto"
+        Where the SQL runs: ``"auto"`` picks by input kind (PySpark inputs run on Spark,
+        everything else on DuckDB).
+    mandatory_grace : str, default "60D"
+        How long after ``max(hire date, learning_since)`` a never-passed mandatory course
+        becomes overdue.
+    learning_since : str or Timestamp, optional
+        When the learning records start being complete (e.g. the LRS go-live); before it,
+        no record is no evidence. Default: the earliest ``stored`` known at ``as_of``.
+    show_progress : bool, optional
+        Progress bar over the computation steps (default: :func:`talentml.get_config`).
+
+    Returns
+    -------
+    DataFrame
+        One row per spine row, in spine order: the spine's columns, then one column per
+        feature in catalog order. Same kind as the inputs: pandas (default), polars, a
+        DuckDB relation or a PySpark DataFrame.
+
+    Raises
+    ------
+    ContractError
+        An input breaks its contract, or spine rows name unknown employees or come before
+        the hire date (the error names the table, column and rows).
+    ValueError
+        Unknown features, windows or engine.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import talentml as tml
+    >>> from talentml.datasets import SIMULATION_SECRET, simulate_workforce
+    >>> org = simulate_workforce(n_employees=60, start="2024-01-01", end="2024-12-31",
+    ...                          random_state=0, show_progress=False)
+    >>> stmts = tml.xapi.ingest(org.raw_statements, identities=org.identities,
+    ...                         secret=SIMULATION_SECRET).statements
+    >>> spine = tml.features.make_spine(org.employees, start="2024-07-01",
+    ...                                 end="2024-12-01", freq="MS")
+    >>> X = tml.features.build(spine, statements=stmts, employees=org.employees,
+    ...                        reviews=org.reviews, job_events=org.job_events,
+    ...                        catalog=org.catalog, show_progress=False)
+    >>> len(X) == len(spine), list(X.columns[:3])
+    (True, ['employee_id', 'as_of', 'n_statements_30d'])
+    >>> X.columns[2:].tolist() == tml.features.catalog()["name"].tolist()
+    True
+    """
+    started = time.perf_counter()
+    wins = parse_windows(windows)
+    grace = parse_window(mandatory_grace)
+    since_us = None
+    if learning_since is not None:
+        since_us = int(to_utc(learning_since, name="learning_since").value // 1000)
+    specs = _select(feature_specs([w.text for w in wins]), features)
+    by_family = {f: [s for s in specs if s.family == f] for f in FAMILIES}
+
+    inputs = {
+        "spine": spine,
+        "statements": statements,
+        "employees": employees,
+        "reviews": reviews,
+        "competency_ratings": competency_ratings,
+        "job_events": job_events,
+        "catalog": catalog,
+    }
+    for name in ("spine", "statements", "employees"):
+        if inputs[name] is None:
+            raise ValueError(f"{name} is required")
+    columns = {name: _check_columns(name, obj) for name, obj in inputs.items() if obj is not None}
+    spine_cols = _frame.columns_of(spine)
+    clash = sorted(set(spine_cols) & ({s.name for s in specs} | {_frame.RID}))
+    if clash:
+        raise ValueError(f"spine columns {clash} clash with feature names: rename them")
+    _validate_pandas(inputs)
+    spine_kind = _frame.kind_of(spine, name="spine")
+    if spine_kind == "pandas":
+        _check_spine_pandas(spine)
+
+    session = _frame.open_session(engine, inputs)
+    d = session.dialect
+    try:
+        t: dict[str, str] = {}
+        needed = {
+            "statements": list(_REQUIRED["statements"]),
+            "employees": list(_REQUIRED["employees"]),
+            "reviews": list(_REQUIRED["reviews"])
+            + [c for c in _OPTIONAL["reviews"] if c in columns.get("reviews", ())],
+        }
+        for name, obj in inputs.items():
+            if name == "spine":
+                continue
+            if obj is None:
+                if name in _EMPTY:
+                    t[name] = session.register_sql(name, _empty_sql(d, name))
+                continue
+            t[name] = session.register(name, obj, columns=needed.get(name))
+        keep = ["employee_id", "as_of"]
+        t["spine"], _ = _frame.with_rid(session, spine, keep)
+        _spine_problems(session, t, d.epoch_us)
+        _count_unused(session, t, {n for n, o in inputs.items() if o is not None})
+
+        eager = session.kind in ("pandas", "polars")
+        n_spine = len(spine) if spine_kind in ("pandas", "polars") else None
+        n_stmt = len(statements) if _frame.kind_of(statements) in ("pandas", "polars") else 0
+        n_chunks = max(1, math.ceil(n_stmt / CHUNK_STATEMENTS)) if eager else 1
+        opts = {"grace": grace, "learning_since_us": since_us}
+        steps = (
+            n_chunks * bool(by_family["learning"])
+            + bool(by_family["reviews"])
+            + bool(by_family["hris"])
+        )
+        progress = _show_progress() if show_progress is None else show_progress
+        with tqdm(total=steps, desc="features", unit="step", disable=not progress) as bar:
+            if eager:
+                parts = []
+                if by_family["learning"]:
+                    plan = LearningPlan(d, t, by_family["learning"], wins, **opts)
+                    chunks = []
+                    for i in range(n_chunks):
+                        chunk = (n_chunks, i) if n_chunks > 1 else None
+                        step = time.perf_counter()
+                        chunks.append(_learning_eager(session, plan, t, chunk))
+                        logger.debug(
+                            "learning features, chunk %d of %d: %.2f s",
+                            i + 1,
+                            n_chunks,
+                            time.perf_counter() - step,
+                        )
+                        bar.update()
+                    parts.append(pa.concat_tables(chunks))
+                for family, make in (("reviews", _reviews_part), ("hris", _hris_part)):
+                    if by_family[family]:
+                        q = Query()
+                        q.extend(common_ctes(d, t))
+                        ctes, select = make(d, t, columns, by_family[family])
+                        q.extend(ctes)
+                        step = time.perf_counter()
+                        parts.append(session.run(q.render(select), eager=True))
+                        logger.debug("%s features: %.2f s", family, time.perf_counter() - step)
+                        bar.update()
+                result = _frame.assemble_eager(spine, parts, n_spine)
+            else:
+                q = Query()
+                q.extend(common_ctes(d, t))
+                lazy_parts = []
+                for family in FAMILIES:
+                    fam_specs = by_family[family]
+                    if not fam_specs:
+                        continue
+                    if family == "learning":
+                        plan = LearningPlan(d, t, fam_specs, wins, **opts)
+                        ctes = (
+                            plan.statement_ctes()
+                            + plan.event_ctes()
+                            + plan.window_ctes()
+                            + plan.final_ctes()
+                        )
+                        select = plan.select
+                    elif family == "reviews":
+                        ctes, select = _reviews_part(d, t, columns, fam_specs)
+                    else:
+                        ctes, select = _hris_part(d, t, columns, fam_specs)
+                    q.extend(ctes)
+                    q.add(f"part_{family}", select)
+                    lazy_parts.append((f"part_{family}", [s.name for s in fam_specs]))
+                    bar.update()
+                final = _frame.lazy_select(t["spine"], spine_cols, lazy_parts)
+                result = session.run(q.render(final), eager=False)
+    finally:
+        if session.kind in ("pandas", "polars"):
+            session.close()
+    logger.info(
+        "built %d features for %s spine rows on %s in %.2f s",
+        len(specs),
+        f"{n_spine:,}" if n_spine is not None else "the",
+        d.name,
+        time.perf_counter() - started,
+    )
+    return result
+
+
+def _learning_eager(session, plan: LearningPlan, t: dict[str, str], chunk: tuple | None):
+    """Learning features of one chunk of employees, computed eagerly on DuckDB.
+
+    DuckDB prepares the statements and their weights; the ordered work (running sums at the
+    probes, distinct keys) runs on the Arrow results in numpy
+    (:meth:`LearningPlan.readings`), which DuckDB's window functions do far more slowly; the
+    feature expressions then run as SQL again.
+    """
+    d = session.dialect
+    common = common_ctes(d, t, d.chunk("s.employee_id", *chunk) if chunk else None)
+    stmt = plan.statement_ctes(d.chunk("x.employee_id", *chunk) if chunk else None)
+    queries = plan.eager_queries()
+    readers = [q for q in queries if q != "probes"] + (
+        ["mandatory"] if "mandatory" in plan.groups else []
+    )
+    temp = []
+    if len(readers) > 1:
+        # several queries read the statements: prepare them once
+        name = session.materialize("l_st", Query(common + stmt).render("SELECT * FROM l_st"))
+        temp.append(name)
+        stmt = [("l_st", f"SELECT * FROM {name}")]
+    extra = list(stmt)
+    if queries:
+        ctes = common + stmt + plan.skill_ctes() + plan.probe_ctes()
+        tables = {
+            src: session.run(Query(ctes).render(sql), eager=True) for src, sql in queries.items()
+        }
+        piv = session.register_arrow("l_piv", plan.readings(tables))
+        extra.append(("l_piv", f"SELECT * FROM {piv}"))
+        del tables
+    result = session.run(Query(common + extra + plan.final_ctes()).render(plan.select), eager=True)
+    for name in temp:
+        session.drop(name)
+    return result
+
+
+def _reviews_part(d, t, columns, specs):
+    return review_ctes(d, t, columns, specs)
+
+
+def _hris_part(d, t, columns, specs):
+    return hris_ctes(d, t, specs)

@@ -1,0 +1,1218 @@
+"""Learning features from xAPI statements: volume, scores, compliance, timing, skills, agility.
+
+Statement-scale work is one SQL plan (:func:`learning_ctes`). Every additive quantity is a
+*series*: a weight per fact (a statement, or a derived fact such as "first time this skill was
+acquired") at an available time ``t``. The running sums of all series are read at *probe*
+times per spine row (``as_of``, ``as_of - window``, the hire date, ...), following the rule of
+:mod:`talentml.features._pit`; a feature is an arithmetic expression over those readings,
+written with ``{series@probe}`` placeholders. Distinct counts (activities, active weeks) are
+turned into additive series too, exactly (see :func:`_distinct_events`).
+
+Definitions used throughout (documented in docs/features.md):
+
+* verb families, from the statement's ``verb`` (short name): launched (launched, initialized,
+  attempted), completed, passed, failed, experienced (experienced, played, watched, viewed,
+  read), other;
+* a *completion* is a ``completed`` statement, or an experienced item with
+  ``completion = true``; *minutes* are the durations of completions (passed/failed repeat the
+  duration of the attempt and are not added again);
+* voluntary / mandatory / onboarding come from the learning catalog (``voluntary``,
+  ``mandatory``, ``program``); statements on activities not in the catalog are
+  *uncatalogued*: counted in volume, never voluntary;
+* the *start* of the learning is ``timestamp - duration`` (capped at one day), and off-hours
+  means a start on Saturday or Sunday, or on a weekday before 08:00 or at or after 18:00, in
+  the employee's own time zone (``employees.timezone``);
+* a mandatory course is *current* if passed (verb ``passed`` or ``success = true``) within the
+  last 365 days; otherwise it is overdue from 365 days after the last pass, or, if never
+  passed, from ``max(hire date, learning records start) + grace`` (60 days by default), where
+  the records start at ``learning_since`` or, by default, at the first statement known at
+  ``as_of`` (none known yet: not overdue, there is no evidence).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ._catalog import FeatureSpec
+from ._pit import (
+    DAY_US,
+    FACT,
+    PROBE,
+    RunningReader,
+    Window,
+    cumulative_window,
+    sort_order,
+    visible,
+)
+from ._sql import HOUR_US, Dialect, days_between, ratio, weekdays
+
+__all__ = ["MANDATORY_VALID", "VERB_FAMILIES", "LearningPlan", "learning_specs"]
+
+VERB_FAMILIES = {
+    "launched": ("launched", "initialized", "attempted"),
+    "completed": ("completed",),
+    "passed": ("passed",),
+    "failed": ("failed",),
+    "experienced": ("experienced", "played", "watched", "viewed", "read"),
+}
+#: A mandatory course stays current this long after it was passed.
+MANDATORY_VALID = Window(365)
+#: Catalog levels (1 foundation .. 4 expert).
+SKILL_LEVELS = (1, 2, 3, 4)
+#: A quarter, in days, for "per quarter" rates.
+QUARTER_DAYS = 365.25 / 4
+#: The window of onboarding engagement after the hire date.
+ONBOARDING = Window(30)
+#: Starts before this local hour, or at or after the next one, are off-hours (weekdays).
+WORKDAY_HOURS = (8, 18)
+#: Longest duration subtracted from ``timestamp`` to estimate the start of the learning.
+MAX_SESSION = Window(1)
+
+_ONE = "CAST(1 AS DOUBLE)"
+_ZERO = "CAST(0 AS DOUBLE)"
+_TOKEN = re.compile(r"\{(\w+)@(\w+)\}")
+
+
+def _flag(cond: str) -> str:
+    return f"CASE WHEN {cond} THEN {_ONE} ELSE {_ZERO} END"
+
+
+# ----------------------------------------------------------------------------- series
+@dataclass(frozen=True)
+class Series:
+    """An additive quantity: ``expr`` per row of its source, summed (or maxed) before probes."""
+
+    source: str  # "statement", "activity", "week", "skill"
+    expr: str
+    agg: str = "SUM"
+    #: the weight as a TINYINT, for counts read back by the eager path (compact and exact)
+    int_expr: str | None = None
+
+
+def _count(cond: str | None) -> Series:
+    if cond is None:
+        return Series("statement", _ONE, int_expr="CAST(1 AS TINYINT)")
+    return Series(
+        "statement", _flag(cond), int_expr=f"CAST(CASE WHEN {cond} THEN 1 ELSE 0 END AS TINYINT)"
+    )
+
+
+#: Columns of ``l_st`` each kind of series reads (beyond ``k`` and ``t``).
+_STATEMENT_COLUMNS = {
+    "n_launched": ("vf",),
+    "n_completed": ("vf",),
+    "n_passed": ("vf",),
+    "n_failed": ("vf",),
+    "n_experienced": ("vf",),
+    "n_compl": ("compl",),
+    "minutes": ("minutes",),
+    "score_sum": ("score",),
+    "score_n": ("score",),
+    "n_vol": ("vol",),
+    "n_vol_compl": ("vol", "compl"),
+    "n_vol_compl_off": ("vol", "compl", "off"),
+    "n_off": ("off",),
+    "n_wkend": ("wkend",),
+    "n_onb_compl": ("onb", "compl"),
+}
+_SOURCE_COLUMNS = {
+    "activity": ("object_id",),
+    "week": ("week",),
+    "skill": ("object_id", "compl", "vf"),
+}
+
+
+def _series(windows: tuple[Window, ...]) -> dict[str, Series]:
+    s: dict[str, Series] = {
+        "n": _count(None),
+        "n_launched": _count("vf = 'launched'"),
+        "n_completed": _count("vf = 'completed'"),
+        "n_passed": _count("vf = 'passed'"),
+        "n_failed": _count("vf = 'failed'"),
+        "n_experienced": _count("vf = 'experienced'"),
+        "n_compl": _count("compl = 1"),
+        "minutes": Series("statement", "minutes"),
+        "score_sum": Series("statement", f"COALESCE(score, {_ZERO})"),
+        "score_n": _count("score IS NOT NULL"),
+        "n_vol": _count("vol = 1"),
+        "n_vol_compl": _count("vol = 1 AND compl = 1"),
+        "n_vol_compl_off": _count("vol = 1 AND compl = 1 AND off = 1"),
+        "n_off": _count("off = 1"),
+        "n_wkend": _count("wkend = 1"),
+        "n_onb_compl": _count("onb = 1 AND compl = 1"),
+        "last_t": Series("statement", "t", agg="MAX"),
+        "act_first": Series("activity", "first"),
+        "wk_first": Series("week", "first"),
+        "skill_new": Series("skill", "new"),
+        "skill_gain": Series("skill", "gain"),
+    }
+    for w in windows:
+        for key in ("act", "wk"):
+            source = "activity" if key == "act" else "week"
+            s[f"{key}_a_{w.label}"] = Series(source, f"a:{w.days}")
+            s[f"{key}_b_{w.label}"] = Series(source, f"b:{w.days}")
+    return s
+
+
+def _probes(windows: tuple[Window, ...]) -> dict[str, str]:
+    """Probe name -> SQL time (microseconds) over the spine CTE ``sp``."""
+    probes = {"asof": "sp.a", "hire": "LEAST(sp.hire_us, sp.a)"}
+    probes["hire30"] = f"LEAST(sp.hire_us + {ONBOARDING.us}, sp.a)"
+    for w in windows:
+        probes[f"lo_{w.label}"] = f"sp.a - {w.us}"
+        probes[f"lo2_{w.label}"] = f"sp.a - {2 * w.us}"
+    recent, prior = _dropoff_windows(windows)
+    probes["drop"] = f"sp.a - {recent.us + prior.us}"
+    return probes
+
+
+def _dropoff_windows(windows: tuple[Window, ...]) -> tuple[Window, Window]:
+    return (windows[0], windows[1] if len(windows) > 1 else windows[0])
+
+
+# ------------------------------------------------------------------------------ specs
+def learning_specs(windows: tuple[Window, ...]) -> list[FeatureSpec]:
+    """The learning features for ``windows``, in output order."""
+    specs: list[FeatureSpec] = []
+
+    def add(name, description, unit, window, actionable, direction, template, dtype, expr, **kw):
+        specs.append(
+            FeatureSpec(
+                name=name,
+                description=description,
+                unit=unit,
+                family="learning",
+                window=window,
+                actionable=actionable,
+                direction=direction,
+                template=template,
+                dtype=dtype,
+                expr=expr,
+                **kw,
+            )
+        )
+
+    def diff(series: str, hi: str, lo: str) -> str:
+        return f"({{{series}@{hi}}} - {{{series}@{lo}}})"
+
+    for w in windows:
+        lab, lo, days = w.label, f"lo_{w.label}", w.days
+        last = f"in the last {days} days"
+
+        def win(series: str, lo=lo) -> str:
+            return diff(series, "asof", lo)
+
+        add(
+            f"n_statements_{lab}",
+            f"Learning statements recorded (any verb) {last}.",
+            "statements",
+            w.text,
+            True,
+            "higher_is_better",
+            f"{{value:.0f}} learning records {last}",
+            "int64",
+            win("n"),
+        )
+        for fam, what in (
+            ("launched", "learning activities launched or attempted"),
+            ("completed", "courses and modules completed"),
+            ("passed", "assessments passed"),
+            ("failed", "assessments failed"),
+            ("experienced", "videos and other items experienced"),
+        ):
+            add(
+                f"n_{fam}_{lab}",
+                f"Number of {what} {last} (verb family '{fam}').",
+                "statements",
+                w.text,
+                fam != "failed",
+                "lower_is_better" if fam == "failed" else "higher_is_better",
+                f"{{value:.0f}} {what} {last}",
+                "int64",
+                win(f"n_{fam}"),
+            )
+        add(
+            f"n_distinct_activities_{lab}",
+            f"Distinct learning activities with any statement {last}.",
+            "activities",
+            w.text,
+            True,
+            "higher_is_better",
+            f"worked on {{value:.0f}} different learning activities {last}",
+            "int64",
+            f"({{act_first@asof}} - {{act_a_{lab}@{lo}}} + {{act_b_{lab}@{lo}}})",
+        )
+        add(
+            f"minutes_{lab}",
+            f"Minutes of learning completed {last} (durations of completions).",
+            "minutes",
+            w.text,
+            True,
+            "higher_is_better",
+            f"{{value:.0f}} minutes of completed learning {last}",
+            "float64",
+            win("minutes"),
+        )
+        add(
+            f"score_mean_{lab}",
+            f"Mean scaled assessment score (0 to 1) {last}; missing without scores.",
+            "score (0-1)",
+            w.text,
+            False,
+            "higher_is_better",
+            f"an average assessment score of {{value:.0%}} {last}",
+            "float64",
+            ratio(win("score_sum"), win("score_n")),
+        )
+        prior = f"lo2_{lab}"
+        add(
+            f"score_trend_{lab}",
+            f"Mean score {last} minus the mean score in the {days} days before; "
+            "missing unless both periods have scores.",
+            "score points (0-1)",
+            f"{w.text} vs prior {w.text}",
+            False,
+            "higher_is_better",
+            f"assessment scores changed by {{value:+.0%}} {last} compared with the {days} days before",
+            "float64",
+            f"({ratio(win('score_sum'), win('score_n'))} - "
+            f"{ratio(diff('score_sum', lo, prior), diff('score_n', lo, prior))})",
+        )
+        add(
+            f"pass_rate_{lab}",
+            f"Share of assessments passed (passed / (passed + failed)) {last}.",
+            "share",
+            w.text,
+            False,
+            "higher_is_better",
+            f"passed {{value:.0%}} of assessments {last}",
+            "float64",
+            ratio(win("n_passed"), f"({win('n_passed')} + {win('n_failed')})"),
+        )
+        add(
+            f"voluntary_share_{lab}",
+            f"Share of learning statements on voluntary catalog activities {last}.",
+            "share",
+            w.text,
+            True,
+            "higher_is_better",
+            f"{{value:.0%}} of learning {last} was voluntary",
+            "float64",
+            ratio(win("n_vol"), win("n")),
+        )
+        add(
+            f"n_voluntary_completions_{lab}",
+            f"Completions of voluntary catalog activities {last}.",
+            "completions",
+            w.text,
+            True,
+            "higher_is_better",
+            f"completed {{value:.0f}} voluntary learning activities {last}",
+            "int64",
+            win("n_vol_compl"),
+        )
+        add(
+            f"offhours_share_{lab}",
+            f"Share of learning started off-hours (weekends, weekdays before 08:00 or from "
+            f"18:00, employee's local time) {last}. Reflects when people can learn, not how "
+            "well: a known proxy for caregiving.",
+            "share",
+            w.text,
+            False,
+            "neutral",
+            f"{{value:.0%}} of learning {last} started outside working hours",
+            "float64",
+            ratio(win("n_off"), win("n")),
+            sensitive_proxy=True,
+        )
+        add(
+            f"weekend_share_{lab}",
+            f"Share of learning started on a Saturday or Sunday (local time) {last}.",
+            "share",
+            w.text,
+            False,
+            "neutral",
+            f"{{value:.0%}} of learning {last} started on a weekend",
+            "float64",
+            ratio(win("n_wkend"), win("n")),
+            sensitive_proxy=True,
+        )
+        add(
+            f"active_weeks_{lab}",
+            f"Calendar weeks (Monday to Sunday, local time) with any learning {last}.",
+            "weeks",
+            w.text,
+            True,
+            "higher_is_better",
+            f"learned in {{value:.0f}} different weeks {last}",
+            "int64",
+            f"({{wk_first@asof}} - {{wk_a_{lab}@{lo}}} + {{wk_b_{lab}@{lo}}})",
+        )
+        add(
+            f"skills_acquired_{lab}",
+            f"Skills acquired for the first time (a completed or passed catalog activity "
+            f"teaching the skill) {last}.",
+            "skills",
+            w.text,
+            True,
+            "higher_is_better",
+            f"acquired {{value:.0f}} new skills {last}",
+            "int64",
+            win("skill_new"),
+        )
+        add(
+            f"skill_level_gain_{lab}",
+            "Increase in the highest catalog level (1-4) completed per skill, summed over "
+            f"skills, {last} (a first level-2 course in a skill adds 2).",
+            "skill levels",
+            w.text,
+            True,
+            "higher_is_better",
+            f"gained {{value:.0f}} skill levels {last}",
+            "float64",
+            win("skill_gain"),
+        )
+        add(
+            f"agility_offhours_{lab}",
+            f"NAIVE learning agility: voluntary completions started off-hours {last}. Kept for "
+            "audits only: it rewards learning in evenings and weekends, which caregivers have "
+            "less of; do not use it to judge people.",
+            "completions",
+            w.text,
+            False,
+            "neutral",
+            f"completed {{value:.0f}} voluntary activities outside working hours {last}",
+            "int64",
+            win("n_vol_compl_off"),
+            sensitive_proxy=True,
+        )
+        add(
+            f"agility_standard_{lab}",
+            f"Learning agility {last}: voluntary completions weighted by the pass rate "
+            "(1 without assessments) plus skill-level gains.",
+            "agility points",
+            w.text,
+            True,
+            "higher_is_better",
+            f"a learning agility of {{value:.1f}} {last} (voluntary completions and skill gains)",
+            "float64",
+            f"({win('n_vol_compl')} * COALESCE("
+            f"{ratio(win('n_passed'), '(' + win('n_passed') + ' + ' + win('n_failed') + ')')}, "
+            f"{_ONE}) + {win('skill_gain')})",
+        )
+        start_day = f"__IDIV__(GREATEST(sp.hire_us, sp.a - {w.us}), {DAY_US})"
+        add(
+            f"agility_per_workday_{lab}",
+            "Opportunity-normalized learning agility: voluntary completions plus skill-level "
+            f"gains per working day (Monday to Friday) employed {last}. Independent of the time "
+            "of day, so it does not reward off-hours learning.",
+            "per working day",
+            w.text,
+            True,
+            "higher_is_better",
+            f"{{value:.2f}} voluntary completions and skill gains per working day {last}",
+            "float64",
+            ratio(
+                f"({win('n_vol_compl')} + {win('skill_gain')})",
+                f"__WEEKDAYS__({start_day}, __IDIV__(sp.a, {DAY_US}))",
+            ),
+        )
+
+    longest = windows[-1]
+    add(
+        f"skills_per_quarter_{longest.label}",
+        f"Skills acquired for the first time per quarter, over the last {longest.days} days.",
+        "skills per quarter",
+        longest.text,
+        True,
+        "higher_is_better",
+        "acquired {value:.1f} new skills per quarter" + f" over the last {longest.days} days",
+        "float64",
+        f"(({{skill_new@asof}} - {{skill_new@lo_{longest.label}}}) / "
+        f"CAST({longest.days / QUARTER_DAYS!r} AS DOUBLE))",
+    )
+    since = "since hire"
+    for name, series, what, unit, dtype in (
+        ("n_statements_since_hire", "n", "learning statements recorded", "statements", "int64"),
+        ("n_completions_since_hire", "n_compl", "completions", "completions", "int64"),
+        ("minutes_since_hire", "minutes", "minutes of completed learning", "minutes", "float64"),
+        (
+            "n_voluntary_completions_since_hire",
+            "n_vol_compl",
+            "voluntary completions",
+            "completions",
+            "int64",
+        ),
+        ("skills_acquired_since_hire", "skill_new", "skills acquired", "skills", "int64"),
+    ):
+        add(
+            name,
+            f"{what[0].upper() + what[1:]} since the hire date.",
+            unit,
+            since,
+            True,
+            "higher_is_better",
+            f"{{value:.0f}} {what} since joining",
+            dtype,
+            diff(series, "asof", "hire"),
+        )
+    add(
+        "skills_per_quarter_since_hire",
+        "Skills acquired for the first time per quarter of tenure (since the hire date).",
+        "skills per quarter",
+        since,
+        True,
+        "higher_is_better",
+        "acquired {value:.1f} new skills per quarter since joining",
+        "float64",
+        ratio(
+            diff("skill_new", "asof", "hire"),
+            f"({days_between('sp.a', 'LEAST(sp.hire_us, sp.a)')} / CAST({QUARTER_DAYS!r} AS DOUBLE))",
+        ),
+    )
+    add(
+        "onboarding_completions_first_30d",
+        "Onboarding-program activities completed in the first 30 days after the hire date "
+        "(as known at as_of).",
+        "completions",
+        "first 30 days after hire",
+        True,
+        "higher_is_better",
+        "completed {value:.0f} onboarding activities in the first 30 days",
+        "int64",
+        diff("n_onb_compl", "hire30", "hire"),
+    )
+    add(
+        "days_since_last_activity",
+        "Days from the last learning statement recorded before as_of to as_of; missing if none.",
+        "days",
+        "all history",
+        True,
+        "lower_is_better",
+        "no learning activity for {value:.0f} days",
+        "float64",
+        days_between("sp.a", "{last_t@asof}"),
+    )
+    recent, prior = _dropoff_windows(windows)
+    add(
+        f"voluntary_dropoff_{recent.label}_vs_prior_{prior.label}",
+        f"Drop in voluntary learning: 1 - (daily rate of voluntary statements in the last "
+        f"{recent.days} days) / (daily rate in the {prior.days} days before); positive means "
+        "less learning, missing without voluntary learning in the earlier period.",
+        "share",
+        f"{recent.text} vs prior {prior.text}",
+        True,
+        "lower_is_better",
+        f"voluntary learning dropped {{value:.0%}} in the last {recent.days} days compared "
+        f"with the prior {prior.days}",
+        "float64",
+        f"({_ONE} - "
+        + ratio(
+            f"{diff('n_vol', 'asof', 'lo_' + recent.label)} / CAST({recent.days} AS DOUBLE)",
+            f"{diff('n_vol', 'lo_' + recent.label, 'drop')} / CAST({prior.days} AS DOUBLE)",
+        )
+        + ")",
+    )
+    add(
+        "mandatory_overdue_count",
+        "Mandatory (compliance) courses not passed in the last 365 days and past their due date.",
+        "courses",
+        "at as_of",
+        True,
+        "lower_is_better",
+        "{value:.0f} mandatory courses overdue",
+        "int64",
+        "COALESCE(lm.overdue_n, 0)",
+        group="mandatory",
+    )
+    add(
+        "mandatory_days_overdue",
+        "Days the most overdue mandatory course is past due (0 when all are current); "
+        "missing when the catalog has no mandatory course.",
+        "days",
+        "at as_of",
+        True,
+        "lower_is_better",
+        "mandatory training {value:.0f} days overdue",
+        "float64",
+        f"(CAST(lm.overdue_us AS DOUBLE) / CAST({DAY_US} AS DOUBLE))",
+        group="mandatory",
+    )
+    add(
+        "mandatory_compliant",
+        "1 if every mandatory course is current or within its grace period, else 0.",
+        "flag",
+        "at as_of",
+        True,
+        "higher_is_better",
+        "mandatory training status: {value:.0f} (1 = compliant)",
+        "int64",
+        "CASE WHEN COALESCE(lm.overdue_n, 0) = 0 THEN 1 ELSE 0 END",
+        group="mandatory",
+    )
+    return specs
+
+
+# ------------------------------------------------------------------------------- SQL
+def _needed(specs: list[FeatureSpec]) -> set[tuple[str, str]]:
+    pairs = set()
+    for s in specs:
+        pairs.update(_TOKEN.findall(s.expr))
+    return pairs
+
+
+def _resolve(expr: str, d: Dialect, series: dict[str, Series]) -> str:
+    """Replace ``{series@probe}`` by pivoted columns and the dialect markers by SQL."""
+
+    def reading(m: re.Match) -> str:
+        col = f"lp.p_{m.group(2)}__{m.group(1)}"
+        return col if series[m.group(1)].agg == "MAX" else f"COALESCE({col}, {_ZERO})"
+
+    out = _TOKEN.sub(reading, expr)
+    for marker, render in (
+        ("__IDIV__(", lambda a: d.idiv(a[0], a[1])),
+        ("__WEEKDAYS__(", lambda a: weekdays(d, a[0], a[1])),
+    ):
+        while marker in out:
+            i = out.index(marker)
+            args, j = _split_call(out, i + len(marker))
+            out = out[:i] + render(args) + out[j:]
+    return out
+
+
+def _split_call(text: str, start: int) -> tuple[list[str], int]:
+    depth, args, cur = 0, [], start
+    for j in range(start, len(text)):
+        ch = text[j]
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            if depth == 0:
+                args.append(text[cur:j].strip())
+                return args, j + 1
+            depth -= 1
+        elif ch == "," and depth == 0:
+            args.append(text[cur:j].strip())
+            cur = j + 1
+    raise ValueError("unbalanced call")
+
+
+def _verb_family(col: str) -> str:
+    whens = " ".join(
+        f"WHEN {col} IN ({', '.join(repr(v) for v in verbs)}) THEN '{fam}'"
+        for fam, verbs in VERB_FAMILIES.items()
+    )
+    return f"CASE {whens} ELSE 'other' END"
+
+
+def _is_sorted(k, t) -> bool:
+    """Whether facts are already ordered by ``(k, t)``."""
+    import numpy as np
+
+    if len(k) < 2:
+        return True
+    dk = np.diff(k)
+    return bool((dk >= 0).all() and ((dk > 0) | (np.diff(t) >= 0)).all())
+
+
+def _distinct_kind(expr: str) -> tuple[str, int]:
+    """``"first"`` / ``"a:90"`` / ``"b:90"`` -> (kind, window days)."""
+    if expr == "first":
+        return "first", 0
+    kind, days = expr.split(":")
+    return kind, int(days)
+
+
+def distinct_facts(k, key, t, kinds: dict) -> tuple:
+    """Additive facts whose running sums count distinct keys in windows (numpy twin of SQL).
+
+    For the records ``(k, key, t)`` of one employee and key sorted by time, and a window of
+    ``w``: the keys with a record in ``[x - w, x)`` number ``F(x) - A(x - w) + B(x - w)``,
+    where ``F`` counts first records (before ``x``), ``A`` counts records with no next record
+    or a next record more than ``w`` later, and ``B`` counts, for those with a next record,
+    the times ``next - w``. (A key seen before ``x`` is missing from the window exactly when
+    its last record before ``x - w`` is followed by a gap reaching past ``x``.)
+
+    Parameters
+    ----------
+    k, key, t : numpy.ndarray
+        Employee, key (integer code) and time of each record, any order.
+    kinds : dict of str to (str, int)
+        Series name -> ``("first", 0)``, ``("a", days)`` or ``("b", days)``.
+
+    Returns
+    -------
+    tuple
+        ``(k, t, weights)`` of the facts: one weight array per series.
+    """
+    import numpy as np
+
+    # sort by (k, key, t): one integer group per (k, key), then by time within it
+    n_keys = int(key.max()) + 1 if len(key) else 1
+    group = (k - (int(k.min()) if len(k) else 0)) * n_keys + key
+    order = sort_order(group, t)
+    k, key, t = k[order], key[order], t[order]
+    n = len(t)
+    same_next = np.zeros(n, dtype=bool)
+    if n > 1:
+        same_next[:-1] = (k[1:] == k[:-1]) & (key[1:] == key[:-1])
+    same_prev = np.zeros(n, dtype=bool)
+    same_prev[1:] = same_next[:-1]
+    nt = np.where(same_next, np.r_[t[1:], 0] if n else t, 0)
+    parts_k, parts_t, parts_w = [k], [t], {}
+    extra_k, extra_t, extra_w = [], [], []
+    for name, (kind, days) in kinds.items():
+        w_us = days * DAY_US
+        if kind == "first":
+            parts_w[name] = (~same_prev).astype(np.float64)
+        elif kind == "a":
+            parts_w[name] = (~same_next | (nt - t > w_us)).astype(np.float64)
+        else:
+            sel = same_next & (nt - t > w_us)
+            extra_k.append(k[sel])
+            extra_t.append(nt[sel] - w_us)
+            extra_w.append((name, int(sel.sum())))
+            parts_w[name] = np.zeros(n)
+    all_k = np.concatenate(parts_k + extra_k)
+    all_t = np.concatenate(parts_t + extra_t)
+    weights = {}
+    for name in kinds:
+        pieces = [parts_w[name]]
+        for other, size in extra_w:
+            pieces.append(np.full(size, 1.0 if other == name else 0.0))
+        weights[name] = np.concatenate(pieces)
+    return all_k, all_t, weights
+
+
+def distinct_day_facts(k, key, d, t0, t1, kinds: dict) -> tuple:
+    """:func:`distinct_facts` from records grouped by (employee, key, UTC day).
+
+    ``t0``/``t1`` are the first and last record time of the key on day ``d``. Within a day,
+    consecutive records are less than a day apart, never more than a window (whole days), so
+    they make no ``A``/``B`` facts: only the first record of the first day, the last record of
+    each day and the first record of the next day matter. The same facts as
+    :func:`distinct_facts` on the records, from far fewer rows, sorted on a compact key.
+    """
+    import numpy as np
+
+    n = len(d)
+    if n == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, {name: np.zeros(0) for name in kinds}
+    k_lo = int(k.min())
+    n_keys = int(key.max()) + 1
+    d_lo = int(d.min())
+    days = int(d.max()) - d_lo + 1
+    group = (k - k_lo) * n_keys + key
+    order = sort_order(group, d - d_lo) if int(group.max()) < 2**62 // days else np.lexsort((d, group))
+    k, group, t0, t1 = k[order], group[order], t0[order], t1[order]
+    same_next = np.zeros(n, dtype=bool)
+    same_next[:-1] = group[1:] == group[:-1]
+    same_prev = np.zeros(n, dtype=bool)
+    same_prev[1:] = same_next[:-1]
+    nt = np.zeros(n, dtype=np.int64)
+    nt[:-1] = t0[1:]
+    times_k, times_t, weights = [], [], {name: [] for name in kinds}
+
+    def emit(mask, times, name):
+        times_k.append(k[mask])
+        times_t.append(times[mask])
+        for other in kinds:
+            weights[other].append(np.full(int(mask.sum()), 1.0 if other == name else 0.0))
+
+    for name, (kind, days_w) in kinds.items():
+        w_us = days_w * DAY_US
+        if kind == "first":
+            emit(~same_prev, t0, name)
+        elif kind == "a":
+            emit(~same_next | (nt - t1 > w_us), t1, name)
+        else:
+            emit(same_next & (nt - t1 > w_us), nt - w_us, name)
+    return (
+        np.concatenate(times_k),
+        np.concatenate(times_t),
+        {name: np.concatenate(parts) for name, parts in weights.items()},
+    )
+
+
+def _nan_null(expr: str) -> str:
+    return f"CASE WHEN isnan({expr}) THEN NULL ELSE {expr} END"
+
+
+class LearningPlan:
+    """The SQL of the learning features for one selection, in stages.
+
+    * :meth:`statement_ctes`: usable statements of the spine's employees with their flags
+      (``l_st``);
+    * :meth:`event_ctes`: the facts of every series (``l_ev``: ``k``, ``t``, one column per
+      series) and the probes (``l_pr``: ``rid``, ``k``, ``t``, ``pno``);
+    * :meth:`window_ctes`: the running sums at the probes, as SQL window functions
+      (``l_piv``: ``rid`` and ``p_<probe>__<series>``). The eager DuckDB path computes the
+      same table with :func:`talentml.features._pit.running_at_probes` instead;
+    * :meth:`final_ctes` and :attr:`select`: mandatory compliance and the feature columns.
+
+    ``t`` maps logical table names to SQL names; the CTEs ``emp`` and ``sp`` (see
+    :func:`talentml.features._build.common_ctes`) come first.
+    """
+
+    def __init__(
+        self,
+        d: Dialect,
+        t: dict[str, str],
+        specs: list[FeatureSpec],
+        windows: tuple[Window, ...],
+        *,
+        grace: Window,
+        learning_since_us: int | None,
+    ) -> None:
+        self.d, self.t, self.specs, self.windows = d, t, specs, windows
+        self.grace, self.learning_since_us = grace, learning_since_us
+        self.series = _series(windows)
+        self.probes = _probes(windows)
+        self.pairs = sorted(_needed(specs))
+        self.used_series = sorted({s for s, _ in self.pairs})
+        self.used_probes = [p for p in self.probes if any(pp == p for _, pp in self.pairs)]
+        self.probe_no = {p: i for i, p in enumerate(self.used_probes)}
+        self.sources = {self.series[s].source for s in self.used_series}
+        self.groups = {s.group for s in specs}
+        self.aggs = {s: self.series[s].agg for s in self.used_series}
+
+    @property
+    def needs_statements(self) -> bool:
+        return bool(self.used_series) or "mandatory" in self.groups
+
+    @property
+    def has_series(self) -> bool:
+        return bool(self.used_series)
+
+    # ------------------------------------------------------------------ statements
+    @property
+    def statement_columns(self) -> list[str]:
+        """The columns of ``l_st`` this selection reads."""
+        cols: set[str] = set()
+        for s in self.used_series:
+            cols.update(_STATEMENT_COLUMNS.get(s, ()))
+            cols.update(_SOURCE_COLUMNS.get(self.series[s].source, ()))
+        if "mandatory" in self.groups:
+            cols.update(("object_id", "mand", "pass_c"))
+        order = (
+            "object_id",
+            "vf",
+            "score",
+            "compl",
+            "pass_c",
+            "minutes",
+            "vol",
+            "mand",
+            "onb",
+            "wkend",
+            "off",
+            "week",
+        )
+        return [c for c in order if c in cols]
+
+    def statement_ctes(self, chunk: str | None = None) -> list[tuple[str, str]]:
+        """CTEs up to ``l_st``: one row per usable statement with the flags this selection reads."""
+        if not self.needs_statements:
+            return []
+        d, t, ep = self.d, self.t, self.d.epoch_us
+        cols = self.statement_columns
+        need_local = bool({"wkend", "off", "week"} & set(cols))
+        need_cat = bool({"vol", "mand", "onb"} & set(cols))
+        ctes = []
+        if need_cat:
+            ctes.append(
+                (
+                    "l_cat",
+                    f"""SELECT activity_id,
+                      MAX(CASE WHEN voluntary THEN 1 ELSE 0 END) AS vol,
+                      MAX(CASE WHEN mandatory THEN 1 ELSE 0 END) AS mand,
+                      MAX(CASE WHEN program = 'onboarding' THEN 1 ELSE 0 END) AS onb
+                    FROM {t["catalog"]} GROUP BY activity_id""",
+                )
+            )
+        where = "x.stored IS NOT NULL AND x.timestamp IS NOT NULL"
+        if chunk:
+            where += f" AND {chunk}"
+        dur = _nan_null("x.duration_s")
+        start = (
+            f"{ep('x.timestamp')} - LEAST(CAST(floor(COALESCE(GREATEST({dur}, {_ZERO}), {_ZERO})"
+            f" * 1000000) AS BIGINT), {MAX_SESSION.us})"
+        )
+        local_in = f", e.tz, e.tz_id, {start} AS s_us" if need_local else ""
+        ctes.append(
+            (
+                "l_raw",
+                f"""SELECT e.k, {ep("x.stored")} AS t{local_in},
+                  {_verb_family("lower(x.verb)")} AS vf, x.object_id, x.completion, x.success,
+                  {_nan_null("x.score_scaled")} AS score, {dur} AS duration_s
+                FROM {t["statements"]} x JOIN emp e ON x.employee_id = e.eid
+                WHERE {where}""",
+            )
+        )
+        src = "l_raw"
+        if need_local:
+            ctes.extend(
+                d.local_time_ctes(
+                    "l_raw", "l_loc", days=(t["statements"], "timestamp", MAX_SESSION.us)
+                )
+            )
+            src = "l_loc"
+        hour = d.idiv(f"(r.local_us % {DAY_US})", HOUR_US)
+        lday = d.idiv("r.local_us", DAY_US)
+        dow = f"(({lday} + 3) % 7)"
+        lo_h, hi_h = WORKDAY_HOURS
+        exprs = {
+            "object_id": "r.object_id",
+            "vf": "r.vf",
+            "score": "r.score",
+            "compl": "CASE WHEN r.vf = 'completed' OR (r.vf = 'experienced' "
+            "AND COALESCE(r.completion, FALSE)) THEN 1 ELSE 0 END",
+            "pass_c": "CASE WHEN r.vf = 'passed' OR (r.vf <> 'failed' "
+            "AND COALESCE(r.success, FALSE)) THEN 1 ELSE 0 END",
+            "minutes": f"CASE WHEN r.vf IN ('completed', 'experienced') THEN "
+            f"COALESCE(r.duration_s, {_ZERO}) / CAST(60 AS DOUBLE) ELSE {_ZERO} END",
+            "vol": "COALESCE(c.vol, 0)",
+            "mand": "COALESCE(c.mand, 0)",
+            "onb": "COALESCE(c.onb, 0)",
+            "wkend": f"CASE WHEN {dow} >= 5 THEN 1 ELSE 0 END",
+            "off": f"CASE WHEN {dow} >= 5 OR {hour} < {lo_h} OR {hour} >= {hi_h} THEN 1 ELSE 0 END",
+            "week": d.idiv(f"{lday} + 3", 7),
+        }
+        select = ", ".join(["r.k", "r.t"] + [f"{exprs[c]} AS {c}" for c in cols])
+        join = " LEFT JOIN l_cat c ON c.activity_id = r.object_id" if need_cat else ""
+        ctes.append(("l_st", f"SELECT {select} FROM {src} r{join}"))
+        return ctes
+
+    # ---------------------------------------------------------------------- events
+    def _series_of(self, source: str) -> list[str]:
+        return [s for s in self.used_series if self.series[s].source == source]
+
+    def statement_weights(self) -> str:
+        """SELECT over ``l_st``: ``k``, ``t`` and the weight of every statement series
+        (counts as TINYINT: compact and exact when read back)."""
+        exprs = []
+        for s in self._series_of("statement"):
+            spec = self.series[s]
+            exprs.append(f"{spec.int_expr or spec.expr} AS {s}")
+        return f"SELECT k, t, {', '.join(exprs)} FROM l_st"
+
+    def skill_ctes(self) -> list[tuple[str, str]]:
+        """``l_skv``: skill facts. Per employee and skill, the first time a completed (or
+        passed) catalog activity of level >= L was recorded, for L = 1..4: the highest level
+        reached before ``x`` is the number of those times before ``x`` (so level gains are
+        additive facts, with no window function), and L = 1 is the first acquisition."""
+        if "skill" not in self.sources:
+            return []
+        firsts = ", ".join(
+            f"MIN(CASE WHEN c.level >= {lv} THEN s.t END) AS t{lv}" for lv in SKILL_LEVELS
+        )
+        rows = "\nUNION ALL\n".join(
+            f"SELECT k, t{lv} AS t, {_ONE if lv == 1 else _ZERO} AS skill_new, "
+            f"{_ONE} AS skill_gain FROM l_skf WHERE t{lv} IS NOT NULL"
+            for lv in SKILL_LEVELS
+        )
+        return [
+            (
+                "l_sk",
+                f"""SELECT activity_id, skill, MAX(level) AS level FROM (
+                  SELECT activity_id, CAST(level AS BIGINT) AS level,
+                         {self.d.explode("skills")} AS skill
+                  FROM {self.t["catalog"]}) x
+                WHERE skill IS NOT NULL GROUP BY activity_id, skill""",
+            ),
+            (
+                "l_skf",
+                f"""SELECT s.k, c.skill, {firsts}
+                FROM l_st s JOIN l_sk c ON c.activity_id = s.object_id
+                WHERE s.compl = 1 OR s.vf = 'passed' GROUP BY s.k, c.skill""",
+            ),
+            ("l_skv", rows),
+        ]
+
+    def probe_ctes(self) -> list[tuple[str, str]]:
+        """``l_pr``: the probes (``rid``, ``k``, ``t``, ``pno``)."""
+        if not self.has_series:
+            return []
+        return [
+            (
+                "l_pr",
+                "\nUNION ALL\n".join(
+                    f"SELECT rid, k, {self.probes[p]} AS t, {self.probe_no[p]} AS pno FROM sp"
+                    for p in self.used_probes
+                ),
+            )
+        ]
+
+    def event_ctes(self) -> list[tuple[str, str]]:
+        """``l_ev`` (facts of every used series, for SQL windows) and ``l_pr`` (probes)."""
+        if not self.has_series:
+            return []
+        series, cols = self.series, self.used_series
+        ctes: list[tuple[str, str]] = []
+        union: list[str] = []
+
+        def row(values: dict[str, str], time: str, src: str, where: str | None = None) -> str:
+            exprs = []
+            for s in cols:
+                null = "CAST(NULL AS BIGINT)" if series[s].agg == "MAX" else _ZERO
+                exprs.append(values.get(s, null) + f" AS {s}")
+            sql = f"SELECT k, {time} AS t, {', '.join(exprs)} FROM {src}"
+            return sql + (f" WHERE {where}" if where else "")
+
+        stmt = self._series_of("statement")
+        if stmt:
+            union.append(row({s: series[s].expr for s in stmt}, "t", "l_st"))
+        for key, source, keycol in (("act", "activity", "object_id"), ("wk", "week", "week")):
+            mine = self._series_of(source)
+            if not mine:
+                continue
+            # the previous and next record of the same key (ties: the rows of a tie see each
+            # other at distance 0, which is never a gap, so no de-duplication is needed)
+            ctes.append(
+                (
+                    f"l_n{key}",
+                    f"""SELECT k, t,
+                      LAG(t) OVER (PARTITION BY k, {keycol} ORDER BY t) AS pt,
+                      LEAD(t) OVER (PARTITION BY k, {keycol} ORDER BY t) AS nt
+                    FROM l_st""",
+                )
+            )
+            at_t: dict[str, str] = {}
+            conds = []
+            for s in mine:
+                kind, w_days = _distinct_kind(series[s].expr)
+                if kind == "first":
+                    at_t[s] = _flag("pt IS NULL")
+                    conds.append("pt IS NULL")
+                elif kind == "a":
+                    w_us = w_days * DAY_US
+                    at_t[s] = _flag(f"nt IS NULL OR nt - t > {w_us}")
+                    conds.append(f"(nt IS NULL OR nt - t > {w_us})")
+            if at_t:
+                union.append(row(at_t, "t", f"l_n{key}", " OR ".join(conds)))
+            for s in mine:
+                kind, w_days = _distinct_kind(series[s].expr)
+                if kind == "b":
+                    w_us = w_days * DAY_US
+                    union.append(
+                        row(
+                            {s: _ONE},
+                            f"nt - {w_us}",
+                            f"l_n{key}",
+                            f"nt IS NOT NULL AND nt - t > {w_us}",
+                        )
+                    )
+        skill = self._series_of("skill")
+        if skill:
+            ctes.extend(self.skill_ctes())
+            union.append(row({s: s for s in skill}, "t", "l_skv"))
+        ctes.append(("l_ev", "\nUNION ALL\n".join(union)))
+        ctes.extend(self.probe_ctes())
+        return ctes
+
+    @property
+    def pivot_columns(self) -> list[tuple[str, str, str]]:
+        """``(column, series, probe)`` of the readings table ``l_piv``."""
+        return [(f"p_{p}__{s}", s, p) for s, p in self.pairs]
+
+    def window_ctes(self) -> list[tuple[str, str]]:
+        """``l_piv`` from ``l_ev`` and ``l_pr`` with SQL window functions (Spark, relations)."""
+        if not self.has_series:
+            return []
+        cols, series = self.used_series, self.series
+        zeros = ", ".join(
+            ("CAST(NULL AS BIGINT)" if series[s].agg == "MAX" else _ZERO) + f" AS {s}" for s in cols
+        )
+        facts = ", ".join(cols)
+        running = ", ".join(f"{series[s].agg}({s}) OVER cw AS {s}" for s in cols)
+        piv = ", ".join(
+            f"MAX(CASE WHEN pno = {self.probe_no[p]} THEN {s} END) AS {c}"
+            for c, s, p in self.pivot_columns
+        )
+        return [
+            (
+                "l_u",
+                f"""SELECT k, t, {FACT} AS kind, CAST(NULL AS BIGINT) AS rid,
+                  CAST(NULL AS INT) AS pno, {facts} FROM l_ev
+                UNION ALL
+                SELECT k, t, {PROBE} AS kind, CAST(rid AS BIGINT) AS rid,
+                  CAST(pno AS INT) AS pno, {zeros} FROM l_pr""",
+            ),
+            (
+                "l_cum",
+                f"SELECT rid, pno, kind, {running} FROM l_u "
+                f"WINDOW cw AS ({cumulative_window('k')})",
+            ),
+            ("l_piv", f"SELECT rid, {piv} FROM l_cum WHERE kind = {PROBE} GROUP BY rid"),
+        ]
+
+    # ------------------------------------------------------------ the eager twin
+    def eager_queries(self) -> dict[str, str]:
+        """SELECTs whose Arrow results :meth:`readings` turns into ``l_piv`` (eager DuckDB)."""
+        out = {}
+        if self._series_of("statement"):
+            out["statement"] = self.statement_weights()
+        for source, keycol in (("activity", "object_id"), ("week", "week")):
+            if self._series_of(source):
+                # records of one key on one UTC day: only the first and the last matter,
+                # since gaps inside a day are shorter than any window (whole days)
+                day = self.d.idiv("t", DAY_US)
+                out[source] = (
+                    f"SELECT k, {keycol} AS key, {day} AS d, MIN(t) AS t0, MAX(t) AS t1 "
+                    f"FROM l_st GROUP BY k, {keycol}, {day}"
+                )
+        if self._series_of("skill"):
+            out["skill"] = "SELECT * FROM l_skv"
+        if self.has_series:
+            out["probes"] = "SELECT rid, k, t, pno FROM l_pr ORDER BY pno, k, t"
+        return out
+
+    def readings(self, tables: dict) -> object:
+        """``l_piv`` (Arrow) from the results of :meth:`eager_queries`.
+
+        The same numbers as :meth:`window_ctes`: the facts of each source are sorted and read
+        at the probes by :class:`~talentml.features._pit.RunningReader` (only the series each
+        probe needs); distinct-key facts come from :func:`distinct_facts`, the twin of the
+        LAG/LEAD SQL of :meth:`event_ctes`.
+        """
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        def arr(table, name, dtype=None):
+            values = table.column(name).to_numpy(zero_copy_only=False)
+            return values if dtype is None else np.asarray(values, dtype=dtype)
+
+        probes = tables["probes"]  # ordered by pno, then k, then t
+        pk, pt = arr(probes, "k", np.int64), arr(probes, "t", np.int64)
+        pno, prid = arr(probes, "pno", np.int64), arr(probes, "rid", np.int64)
+        bounds = np.searchsorted(pno, np.arange(len(self.used_probes) + 1))
+        rids = np.sort(prid[bounds[0] : bounds[1]])  # each spine row once per probe kind
+        rows = {
+            p: np.searchsorted(rids, prid[bounds[j] : bounds[j + 1]])
+            for p, j in self.probe_no.items()
+        }
+        wide = {c: np.full(len(rids), np.nan) for c, _, _ in self.pivot_columns}
+        wanted: dict[str, list[tuple[str, str]]] = {}
+        for column, s, p in self.pivot_columns:
+            wanted.setdefault(s, []).append((column, p))
+
+        def run(k, t, weights):
+            if _is_sorted(k, t):
+                order = slice(None)
+            else:
+                order = sort_order(k, t)
+            reader = RunningReader(k[order], t[order], pk, pt, check=False)
+            for s, w in weights.items():
+                targets = wanted.get(s, [])
+                if not targets:
+                    continue
+                blocks = [
+                    slice(bounds[self.probe_no[p]], bounds[self.probe_no[p] + 1])
+                    for _, p in targets
+                ]
+                # the last time itself: the reader's own sorted times
+                values = reader.event_t if self.series[s].expr == "t" else w[order]
+                got = reader.read(values, self.series[s].agg, blocks)
+                for (column, p), values in zip(targets, got, strict=True):
+                    wide[column][rows[p]] = values
+
+        if "statement" in tables:
+            tb = tables["statement"]
+            run(
+                arr(tb, "k", np.int64),
+                arr(tb, "t", np.int64),
+                {s: arr(tb, s) for s in self._series_of("statement")},
+            )
+        for source in ("activity", "week"):
+            if source not in tables:
+                continue
+            tb = tables[source]
+            key = tb.column("key")
+            if not pa.types.is_integer(key.type):
+                key = pc.dictionary_encode(key.combine_chunks()).indices
+            keys = np.asarray(key.to_numpy(zero_copy_only=False), dtype=np.int64)
+            mine = self._series_of(source)
+            fk, ft, fw = distinct_day_facts(
+                arr(tb, "k", np.int64),
+                keys,
+                arr(tb, "d", np.int64),
+                arr(tb, "t0", np.int64),
+                arr(tb, "t1", np.int64),
+                {s: _distinct_kind(self.series[s].expr) for s in mine},
+            )
+            run(fk, ft, fw)
+        if "skill" in tables:
+            tb = tables["skill"]
+            run(
+                arr(tb, "k", np.int64),
+                arr(tb, "t", np.int64),
+                {s: arr(tb, s, np.float64) for s in self._series_of("skill")},
+            )
+        arrays = {"rid": pa.array(rids, type=pa.int64())}
+        for column, _, _ in self.pivot_columns:
+            arrays[column] = pa.array(wide[column], type=pa.float64(), from_pandas=True)
+        return pa.table(arrays)
+
+    # ----------------------------------------------------------------------- final
+    def final_ctes(self) -> list[tuple[str, str]]:
+        """Mandatory-compliance CTEs (when selected)."""
+        if "mandatory" not in self.groups:
+            return []
+        ep, t = self.d.epoch_us, self.t
+        # When the learning records start: given, or the first record known at as_of
+        # (with none known yet, a course never passed is not overdue: no evidence).
+        if self.learning_since_us is not None:
+            hs = f"CAST({self.learning_since_us} AS BIGINT)"
+            since_known = "TRUE"
+        else:
+            hs = f"(SELECT MIN({ep('stored')}) FROM {t['statements']})"
+            since_known = visible("h.hs", "sp.a")
+        return [
+            ("l_hs", f"SELECT {hs} AS hs"),
+            (
+                "l_mcat",
+                f"SELECT DISTINCT activity_id FROM {t['catalog']} WHERE COALESCE(mandatory, FALSE)",
+            ),
+            ("l_mpass", "SELECT k, object_id, t FROM l_st WHERE mand = 1 AND pass_c = 1"),
+            (
+                "l_mlast",
+                f"""SELECT sp.rid, m.activity_id, MAX(p.t) AS lp
+                FROM sp CROSS JOIN l_mcat m
+                LEFT JOIN l_mpass p ON p.k = sp.k AND p.object_id = m.activity_id
+                  AND {visible("p.t", "sp.a")}
+                GROUP BY sp.rid, m.activity_id""",
+            ),
+            (
+                "l_mdue",
+                f"""SELECT l.rid, sp.a, CASE WHEN l.lp IS NOT NULL
+                    THEN l.lp + {MANDATORY_VALID.us}
+                  WHEN {since_known} THEN GREATEST(sp.hire_us, h.hs) + {self.grace.us}
+                  END AS due
+                FROM l_mlast l JOIN sp ON sp.rid = l.rid CROSS JOIN l_hs h""",
+            ),
+            (
+                "l_mand",
+                """SELECT rid, SUM(CASE WHEN a > due THEN 1 ELSE 0 END) AS overdue_n,
+                  MAX(GREATEST(a - COALESCE(due, a), 0)) AS overdue_us
+                FROM l_mdue GROUP BY rid""",
+            ),
+        ]
+
+    @property
+    def select(self) -> str:
+        """The final SELECT: ``rid`` and one column per feature."""
+        joins = []
+        if self.has_series:
+            joins.append("LEFT JOIN l_piv lp ON lp.rid = sp.rid")
+        if "mandatory" in self.groups:
+            joins.append("LEFT JOIN l_mand lm ON lm.rid = sp.rid")
+        d = self.d
+        cols = ", ".join(
+            f"CAST({_resolve(s.expr, d, self.series)} AS "
+            f"{d.string if s.dtype == 'string' else s.sql_type}) AS {s.name}"
+            for s in self.specs
+        )
+        return f"SELECT sp.rid, {cols} FROM sp {' '.join(joins)}"
