@@ -705,7 +705,9 @@ def distinct_day_facts(k, key, d, t0, t1, kinds: dict) -> tuple:
     d_lo = int(d.min())
     days = int(d.max()) - d_lo + 1
     group = (k - k_lo) * n_keys + key
-    order = sort_order(group, d - d_lo) if int(group.max()) < 2**62 // days else np.lexsort((d, group))
+    order = (
+        sort_order(group, d - d_lo) if int(group.max()) < 2**62 // days else np.lexsort((d, group))
+    )
     k, group, t0, t1 = k[order], group[order], t0[order], t1[order]
     same_next = np.zeros(n, dtype=bool)
     same_next[:-1] = group[1:] == group[:-1]
