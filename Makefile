@@ -6,7 +6,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 RALPH_VENV := .venv-ralph
-EXTRAS := dev,docs,spark,lrs,bench
+EXTRAS := dev,docs,spark,polars,lrs,bench
 DEMO_OUT ?= demo-output
 
 .PHONY: demo test lint format docs docs-serve bench clean venv ralph

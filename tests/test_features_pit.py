@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from talentml.features import _pit
-from talentml.features._learning import distinct_facts
+from talentml.features._learning import distinct_day_facts
 from talentml.features._sql import DIALECTS, weekdays
 
 DAY = _pit.DAY_US
@@ -110,32 +110,37 @@ def test_running_reader_does_not_overflow_on_long_spans():
 @settings(max_examples=100, deadline=None)
 @given(
     records=st.lists(
-        st.tuples(st.integers(0, 2), st.integers(0, 3), st.integers(0, 40)), max_size=40
+        st.tuples(st.integers(0, 2), st.integers(0, 3), st.integers(0, 40 * 24)), max_size=40
     ),
     window=st.integers(1, 12),
-    x=st.integers(-2, 60),
+    x=st.integers(-2 * 24, 60 * 24),
 )
 def test_distinct_count_identity(records, window, x):
     """F(x) - A(x - w) + B(x - w) counts the keys with a record in [x - w, x)."""
+    hour = 3_600_000_000
     k = np.array([r[0] for r in records], dtype=np.int64)
     key = np.array([r[1] for r in records], dtype=np.int64)
-    t = np.array([r[2] for r in records], dtype=np.int64) * DAY
-    fk, ft, fw = distinct_facts(
-        k, key, t, {"f": ("first", 0), "a": ("a", window), "b": ("b", window)}
+    t = np.array([r[2] for r in records], dtype=np.int64) * hour
+    # records grouped by (employee, key, UTC day), as the eager path reads them
+    days = pd.DataFrame({"k": k, "key": key, "d": t // DAY, "t": t})
+    g = days.groupby(["k", "key", "d"], as_index=False)["t"].agg(["min", "max"])
+    facts = distinct_day_facts(
+        g["k"].to_numpy(),
+        g["key"].to_numpy(),
+        g["d"].to_numpy(),
+        g["min"].to_numpy(),
+        g["max"].to_numpy(),
+        {"f": ("first", 0), "a": ("a", window), "b": ("b", window)},
     )
-    order = _pit.sort_order(fk, ft)
+    lo, hi = x * hour - window * DAY, x * hour
     for emp in range(3):
-        got = _pit.running_at_probes(
-            fk[order],
-            ft[order],
-            {s: fw[s][order] for s in "fab"},
-            dict.fromkeys("fab", "SUM"),
-            np.array([emp, emp]),
-            np.array([x * DAY, (x - window) * DAY]),
-        )
-        count = got["f"][0] - got["a"][1] + got["b"][1]
-        lo, hi = (x - window) * DAY, x * DAY
-        expected = len({r[1] for r in records if r[0] == emp and lo <= r[2] * DAY < hi})
+
+        def before(name, limit, emp=emp):
+            fk, ft = facts[name]
+            return int(((fk == emp) & (ft < limit)).sum())
+
+        count = before("f", hi) - before("a", lo) + before("b", lo)
+        expected = len({r[1] for r in records if r[0] == emp and lo <= r[2] * hour < hi})
         assert count == expected
 
 

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
 from tqdm.auto import tqdm
 
 from .. import schemas
@@ -30,7 +29,7 @@ logger = logging.getLogger(__name__)
 #: Look-back windows of the learning features unless ``windows=`` says otherwise.
 DEFAULT_WINDOWS = ("30D", "90D", "365D")
 #: Statements per chunk when DuckDB computes learning features in pieces (bounded memory).
-CHUNK_STATEMENTS = 4_000_000
+CHUNK_STATEMENTS = 1_500_000
 
 #: Columns each input table must have (beyond the contract's optional ones).
 _REQUIRED = {
@@ -297,10 +296,9 @@ def _empty_sql(d: Dialect, table: str) -> str:
     )
 
 
-def common_ctes(d: Dialect, t: dict[str, str], chunk: str | None = None) -> list[tuple[str, str]]:
+def common_ctes(d: Dialect, t: dict[str, str]) -> list[tuple[str, str]]:
     """``emp`` (employees with an integer key) and ``sp`` (spine rows with times in us)."""
     ep = d.epoch_us
-    where = f"WHERE {chunk}" if chunk else ""
     return [
         (
             "emp",
@@ -314,7 +312,7 @@ def common_ctes(d: Dialect, t: dict[str, str], chunk: str | None = None) -> list
             "sp",
             f"""SELECT CAST(s.{_frame.RID} AS BIGINT) AS rid, e.k, e.eid,
               {ep("s.as_of")} AS a, e.hire_us
-            FROM {t["spine"]} s JOIN emp e ON e.eid = s.employee_id {where}""",
+            FROM {t["spine"]} s JOIN emp e ON e.eid = s.employee_id""",
         ),
     ]
 
@@ -476,14 +474,23 @@ def build(
         progress = _show_progress() if show_progress is None else show_progress
         with tqdm(total=steps, desc="features", unit="step", disable=not progress) as bar:
             if eager:
-                parts = []
+                out = _frame.EagerResult(spine, [(s.name, s.dtype) for s in specs])
                 if by_family["learning"]:
-                    plan = LearningPlan(d, t, by_family["learning"], wins, **opts)
-                    chunks = []
-                    for i in range(n_chunks):
-                        chunk = (n_chunks, i) if n_chunks > 1 else None
+                    # chunks of employees bound the memory of statement-scale work
+                    pieces = (
+                        session.split_by_employee(
+                            {"statements": t["statements"], "spine": t["spine"]},
+                            t["employees"],
+                            n_chunks,
+                        )
+                        if n_chunks > 1
+                        else [{}]
+                    )
+                    for i, piece in enumerate(pieces):
                         step = time.perf_counter()
-                        chunks.append(_learning_eager(session, plan, t, chunk))
+                        t_chunk = {**t, **piece, "statements_all": t["statements"]}
+                        plan = LearningPlan(d, t_chunk, by_family["learning"], wins, **opts)
+                        out.add(_learning_eager(session, plan, t_chunk))
                         logger.debug(
                             "learning features, chunk %d of %d: %.2f s",
                             i + 1,
@@ -491,7 +498,6 @@ def build(
                             time.perf_counter() - step,
                         )
                         bar.update()
-                    parts.append(pa.concat_tables(chunks))
                 for family, make in (("reviews", _reviews_part), ("hris", _hris_part)):
                     if by_family[family]:
                         q = Query()
@@ -499,10 +505,10 @@ def build(
                         ctes, select = make(d, t, columns, by_family[family])
                         q.extend(ctes)
                         step = time.perf_counter()
-                        parts.append(session.run(q.render(select), eager=True))
+                        out.add(session.run(q.render(select), eager=True))
                         logger.debug("%s features: %.2f s", family, time.perf_counter() - step)
                         bar.update()
-                result = _frame.assemble_eager(spine, parts, n_spine)
+                result = out.finish()
             else:
                 q = Query()
                 q.extend(common_ctes(d, t))
@@ -543,7 +549,7 @@ def build(
     return result
 
 
-def _learning_eager(session, plan: LearningPlan, t: dict[str, str], chunk: tuple | None):
+def _learning_eager(session, plan: LearningPlan, t: dict[str, str]):
     """Learning features of one chunk of employees, computed eagerly on DuckDB.
 
     DuckDB prepares the statements and their weights; the ordered work (running sums at the
@@ -552,8 +558,8 @@ def _learning_eager(session, plan: LearningPlan, t: dict[str, str], chunk: tuple
     feature expressions then run as SQL again.
     """
     d = session.dialect
-    common = common_ctes(d, t, d.chunk("s.employee_id", *chunk) if chunk else None)
-    stmt = plan.statement_ctes(d.chunk("x.employee_id", *chunk) if chunk else None)
+    common = common_ctes(d, t)
+    stmt = plan.statement_ctes()
     queries = plan.eager_queries()
     readers = [q for q in queries if q != "probes"] + (
         ["mandatory"] if "mandatory" in plan.groups else []
@@ -571,6 +577,7 @@ def _learning_eager(session, plan: LearningPlan, t: dict[str, str], chunk: tuple
             src: session.run(Query(ctes).render(sql), eager=True) for src, sql in queries.items()
         }
         piv = session.register_arrow("l_piv", plan.readings(tables))
+        temp.append(piv)
         extra.append(("l_piv", f"SELECT * FROM {piv}"))
         del tables
     result = session.run(Query(common + extra + plan.final_ctes()).render(plan.select), eager=True)

@@ -42,6 +42,12 @@ RID = "_tml_rid"
 _names = itertools.count()
 
 ENGINE_ERROR = "engine must be one of {engines}, got {engine!r}"
+#: Settings of talentml's own DuckDB connections: give memory back to the system after each
+#: step (statement-scale work runs in chunks; what one chunk used is not kept for the next).
+_DUCKDB_CONFIG = {
+    "allocator_flush_threshold": "16MB",
+    "allocator_bulk_deallocation_flush_threshold": "16MB",
+}
 
 
 def kind_of(obj: Any, *, name: str = "table") -> str:
@@ -115,8 +121,8 @@ class Session:
 # ------------------------------------------------------------------------------ DuckDB
 def _arrow(obj: Any, kind: str, columns: list[str] | None) -> pa.Table:
     if kind == "pandas":
-        frame = obj if columns is None else obj[columns]
-        return pa.Table.from_pandas(frame, preserve_index=False)
+        # column by column, without a pandas selection (which would copy the data)
+        return pa.Table.from_pandas(obj, columns=columns, preserve_index=False)
     if kind == "polars":
         frame = obj if columns is None else obj.select(columns)
         return frame.to_arrow()
@@ -128,7 +134,7 @@ class DuckDBSession(Session):
 
     dialect = DIALECTS["duckdb"]
 
-    def __init__(self, *, kind: str, anchor: Any = None, threads: int | None = None) -> None:
+    def __init__(self, *, kind: str, anchor: Any = None) -> None:
         super().__init__()
         import duckdb
 
@@ -136,8 +142,9 @@ class DuckDBSession(Session):
         self._anchor = anchor
         self._con = None
         self._keep: list[Any] = []
+        self._arrow: dict[str, pa.Table] = {}  # SQL name -> Arrow table (eager sessions)
         if anchor is None:
-            self._con = duckdb.connect(config={"threads": threads} if threads else {})
+            self._con = duckdb.connect(config=_DUCKDB_CONFIG)
 
     def _execute(self, sql: str):
         if self._con is not None:
@@ -153,8 +160,7 @@ class DuckDBSession(Session):
             if self._con is not None:
                 # A relation handed to a pandas/polars session: read it through Arrow.
                 table = obj.to_arrow_table() if hasattr(obj, "to_arrow_table") else obj.arrow()
-                self._keep.append(table)
-                self._con.register(name, table)
+                return self._register_arrow(name, table)
             else:
                 obj.create_view(name, replace=True)
             return name
@@ -165,7 +171,7 @@ class DuckDBSession(Session):
 
     def _register_arrow(self, name: str, table: pa.Table) -> str:
         if self._con is not None:
-            self._keep.append(table)
+            self._arrow[name] = table
             self._con.register(name, table)
         else:
             # Into the relations' connection: a temporary table, filled by a replacement
@@ -187,7 +193,47 @@ class DuckDBSession(Session):
         return name
 
     def drop(self, name: str) -> None:
-        self._execute(f"DROP TABLE IF EXISTS {name}")
+        if name in self._arrow:
+            self._con.unregister(name)
+            del self._arrow[name]
+        else:
+            self._execute(f"DROP TABLE IF EXISTS {name}")
+
+    def split_by_employee(self, names: dict[str, str], employees: str, n: int):
+        """Yield ``{logical: SQL name}`` for ``n`` disjoint chunks of employees.
+
+        ``names`` maps logical names to registered Arrow tables with an ``employee_id``
+        column; each chunk registers the rows of a contiguous range of the sorted employee
+        ids of ``employees`` (one copy of each table in all), and drops them afterwards.
+        """
+        import numpy as np
+        import pyarrow.compute as pc
+
+        ids = self._arrow[employees].column("employee_id").cast(pa.string())
+        ids = np.sort(np.asarray(ids.drop_null().to_pylist(), dtype=object))
+        bounds = ids[[len(ids) * i // n for i in range(1, n)]] if n > 1 else ids[:0]
+
+        def chunk_of(table: pa.Table) -> np.ndarray:
+            col = table.column("employee_id").combine_chunks()
+            # a categorical column is already encoded: never decode millions of strings
+            encoded = col if pa.types.is_dictionary(col.type) else pc.dictionary_encode(col)
+            values = np.asarray(encoded.dictionary.cast(pa.string()).to_pylist(), dtype=object)
+            per_value = np.searchsorted(bounds, values, side="right")
+            idx = encoded.indices.to_numpy(zero_copy_only=False)
+            out = np.full(len(idx), -1, dtype=np.int64)
+            ok = ~np.isnan(idx) if idx.dtype.kind == "f" else np.ones(len(idx), dtype=bool)
+            out[ok] = per_value[idx[ok].astype(np.int64)]
+            return out
+
+        chunks = {logical: chunk_of(self._arrow[name]) for logical, name in names.items()}
+        for i in range(n):
+            registered = {}
+            for logical, name in names.items():
+                part = self._arrow[name].filter(pa.array(chunks[logical] == i))
+                registered[logical] = self.register_arrow(f"{logical}_{i}", part)
+            yield registered
+            for table in registered.values():
+                self.drop(table)
 
     def rows(self, sql: str) -> list[tuple]:
         return self._execute(sql).fetchall()
@@ -206,6 +252,7 @@ class DuckDBSession(Session):
             self._con.close()
             self._con = None
             self._keep.clear()
+            self._arrow.clear()
 
 
 # ------------------------------------------------------------------------------- Spark
@@ -294,7 +341,7 @@ def _spark_schema(schema: pa.Schema):
 
 
 # ---------------------------------------------------------------------------- opening
-def open_session(engine: str, tables: dict[str, Any], *, threads: int | None = None) -> Session:
+def open_session(engine: str, tables: dict[str, Any]) -> Session:
     """The session for ``tables`` (name -> table or None) and ``engine``."""
     if engine not in ENGINES:
         raise ValueError(ENGINE_ERROR.format(engines=ENGINES, engine=engine))
@@ -314,7 +361,7 @@ def open_session(engine: str, tables: dict[str, Any], *, threads: int | None = N
         anchor = next(obj for name, obj in tables.items() if kinds.get(name) == "duckdb")
         session = DuckDBSession(kind="duckdb", anchor=anchor)
     else:
-        session = DuckDBSession(kind=top, threads=threads)
+        session = DuckDBSession(kind=top)
     logger.debug("features run on %s, inputs %s", session.dialect.name, kinds)
     return session
 
@@ -372,32 +419,62 @@ def with_rid(session: Session, spine: Any, columns: list[str]) -> tuple[str, Any
     return name, None
 
 
-def assemble_eager(spine: Any, parts: list[pa.Table], n_rows: int) -> Any:
-    """Spine columns then feature columns, one row per spine row in spine order."""
-    import pyarrow.compute as pc
+class EagerResult:
+    """The features of an eager build, filled part by part, in spine order.
 
-    tables = []
-    for part in parts:
-        order = pc.sort_indices(part, sort_keys=[("rid", "ascending")])
-        part = part.take(order)
-        if part.num_rows != n_rows:
-            raise RuntimeError(
-                f"internal error: {part.num_rows} feature rows for {n_rows} spine rows"
+    Every part (an Arrow table with ``rid``, the spine row number, and feature columns) is
+    scattered into one preallocated array per feature as soon as it is computed, and
+    released: no sort, no concatenation, and the features exist once in memory.
+    """
+
+    def __init__(self, spine: Any, columns: list[tuple[str, str]]) -> None:
+        import numpy as np
+
+        self.spine = spine
+        self.kind = kind_of(spine, name="spine")
+        self.n = len(spine)
+        self.columns = columns  # (name, dtype: int64 | float64 | string), in output order
+        self.values: dict[str, Any] = {}
+        for name, dtype in columns:
+            if dtype == "int64":
+                self.values[name] = np.zeros(self.n, dtype=np.int64)
+            elif dtype == "float64":
+                self.values[name] = np.full(self.n, np.nan)
+            else:
+                self.values[name] = np.full(self.n, None, dtype=object)
+        self.filled = {name: 0 for name, _ in columns}
+
+    def add(self, part: pa.Table) -> None:
+        import numpy as np
+
+        rid = np.asarray(part.column("rid").to_numpy(zero_copy_only=False), dtype=np.int64)
+        for name in part.column_names:
+            if name == "rid":
+                continue
+            col = part.column(name)
+            if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+                values = np.asarray(col.to_pylist(), dtype=object)
+            else:
+                values = col.to_numpy(zero_copy_only=False)
+            self.values[name][rid] = values
+            self.filled[name] += len(rid)
+
+    def finish(self) -> Any:
+        missing = [name for name, count in self.filled.items() if count != self.n]
+        if missing:
+            raise RuntimeError(f"internal error: features {missing[:3]} not computed for every row")
+        if self.kind == "polars":
+            import polars as pl
+
+            return pl.concat(
+                [self.spine, pl.DataFrame({name: self.values[name] for name, _ in self.columns})],
+                how="horizontal",
             )
-        tables.append(part.drop_columns(["rid"]))
-    arrays, names = [], []
-    for table in tables:
-        arrays.extend(table.columns)
-        names.extend(table.column_names)
-    features = pa.Table.from_arrays(arrays, names=names) if arrays else pa.table({})
-    kind = kind_of(spine, name="spine")
-    if kind == "polars":
-        import polars as pl
-
-        return pl.concat([spine, pl.from_arrow(features)], how="horizontal")
-    frame = arrow_to_pandas(features) if arrays else pd.DataFrame(index=range(n_rows))
-    frame.index = spine.index
-    return pd.concat([spine, frame], axis=1)
+        data = {c: self.spine[c] for c in self.spine.columns}
+        for name, dtype in self.columns:
+            values = self.values.pop(name)
+            data[name] = pd.array(values, dtype="string") if dtype == "string" else values
+        return pd.DataFrame(data, index=self.spine.index, copy=False)
 
 
 def lazy_select(

@@ -624,82 +624,33 @@ def _distinct_kind(expr: str) -> tuple[str, int]:
     return kind, int(days)
 
 
-def distinct_facts(k, key, t, kinds: dict) -> tuple:
-    """Additive facts whose running sums count distinct keys in windows (numpy twin of SQL).
+def distinct_day_facts(k, key, d, t0, t1, kinds: dict) -> dict:
+    """Facts whose running counts count distinct keys in windows (numpy twin of the SQL).
 
-    For the records ``(k, key, t)`` of one employee and key sorted by time, and a window of
-    ``w``: the keys with a record in ``[x - w, x)`` number ``F(x) - A(x - w) + B(x - w)``,
-    where ``F`` counts first records (before ``x``), ``A`` counts records with no next record
-    or a next record more than ``w`` later, and ``B`` counts, for those with a next record,
-    the times ``next - w``. (A key seen before ``x`` is missing from the window exactly when
-    its last record before ``x - w`` is followed by a gap reaching past ``x``.)
+    For the records of one employee and key in time order, and a window of ``w``: the keys
+    with a record in ``[x - w, x)`` number ``F(x) - A(x - w) + B(x - w)``, where ``F``
+    counts first records (before ``x``), ``A`` counts records with no next record or a next
+    record more than ``w`` later, and ``B`` counts, for those with a next record, the times
+    ``next - w``. (A key seen before ``x`` is missing from the window exactly when its last
+    record before ``x - w`` is followed by a gap reaching past ``x``.) The SQL of
+    :meth:`LearningPlan.event_ctes` makes the same facts with LAG/LEAD over the records.
 
-    Parameters
-    ----------
-    k, key, t : numpy.ndarray
-        Employee, key (integer code) and time of each record, any order.
-    kinds : dict of str to (str, int)
-        Series name -> ``("first", 0)``, ``("a", days)`` or ``("b", days)``.
+    Here the records come grouped by (employee, key, UTC day), with ``t0``/``t1`` the
+    first and last record time of the key on day ``d``. Returns ``{series: (k, t)}``, every
+    fact of weight 1; ``kinds`` maps series to ``("first", 0)``, ``("a", days)`` or
+    ``("b", days)``.
 
-    Returns
-    -------
-    tuple
-        ``(k, t, weights)`` of the facts: one weight array per series.
-    """
-    import numpy as np
-
-    # sort by (k, key, t): one integer group per (k, key), then by time within it
-    n_keys = int(key.max()) + 1 if len(key) else 1
-    group = (k - (int(k.min()) if len(k) else 0)) * n_keys + key
-    order = sort_order(group, t)
-    k, key, t = k[order], key[order], t[order]
-    n = len(t)
-    same_next = np.zeros(n, dtype=bool)
-    if n > 1:
-        same_next[:-1] = (k[1:] == k[:-1]) & (key[1:] == key[:-1])
-    same_prev = np.zeros(n, dtype=bool)
-    same_prev[1:] = same_next[:-1]
-    nt = np.where(same_next, np.r_[t[1:], 0] if n else t, 0)
-    parts_k, parts_t, parts_w = [k], [t], {}
-    extra_k, extra_t, extra_w = [], [], []
-    for name, (kind, days) in kinds.items():
-        w_us = days * DAY_US
-        if kind == "first":
-            parts_w[name] = (~same_prev).astype(np.float64)
-        elif kind == "a":
-            parts_w[name] = (~same_next | (nt - t > w_us)).astype(np.float64)
-        else:
-            sel = same_next & (nt - t > w_us)
-            extra_k.append(k[sel])
-            extra_t.append(nt[sel] - w_us)
-            extra_w.append((name, int(sel.sum())))
-            parts_w[name] = np.zeros(n)
-    all_k = np.concatenate(parts_k + extra_k)
-    all_t = np.concatenate(parts_t + extra_t)
-    weights = {}
-    for name in kinds:
-        pieces = [parts_w[name]]
-        for other, size in extra_w:
-            pieces.append(np.full(size, 1.0 if other == name else 0.0))
-        weights[name] = np.concatenate(pieces)
-    return all_k, all_t, weights
-
-
-def distinct_day_facts(k, key, d, t0, t1, kinds: dict) -> tuple:
-    """:func:`distinct_facts` from records grouped by (employee, key, UTC day).
-
-    ``t0``/``t1`` are the first and last record time of the key on day ``d``. Within a day,
-    consecutive records are less than a day apart, never more than a window (whole days), so
-    they make no ``A``/``B`` facts: only the first record of the first day, the last record of
-    each day and the first record of the next day matter. The same facts as
-    :func:`distinct_facts` on the records, from far fewer rows, sorted on a compact key.
+    Within a day, consecutive records are less than a day apart, never more than a window
+    (whole days), so they make no ``A``/``B`` facts: only the first record of the first day,
+    the last record of each day and the first record of the next day matter. So the facts
+    come from far fewer rows, sorted on a compact key.
     """
     import numpy as np
 
     n = len(d)
     if n == 0:
         empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, {name: np.zeros(0) for name in kinds}
+        return {name: (empty, empty) for name in kinds}
     k_lo = int(k.min())
     n_keys = int(key.max()) + 1
     d_lo = int(d.min())
@@ -715,27 +666,17 @@ def distinct_day_facts(k, key, d, t0, t1, kinds: dict) -> tuple:
     same_prev[1:] = same_next[:-1]
     nt = np.zeros(n, dtype=np.int64)
     nt[:-1] = t0[1:]
-    times_k, times_t, weights = [], [], {name: [] for name in kinds}
-
-    def emit(mask, times, name):
-        times_k.append(k[mask])
-        times_t.append(times[mask])
-        for other in kinds:
-            weights[other].append(np.full(int(mask.sum()), 1.0 if other == name else 0.0))
-
+    facts = {}
     for name, (kind, days_w) in kinds.items():
         w_us = days_w * DAY_US
         if kind == "first":
-            emit(~same_prev, t0, name)
+            mask, times = ~same_prev, t0
         elif kind == "a":
-            emit(~same_next | (nt - t1 > w_us), t1, name)
+            mask, times = ~same_next | (nt - t1 > w_us), t1
         else:
-            emit(same_next & (nt - t1 > w_us), nt - w_us, name)
-    return (
-        np.concatenate(times_k),
-        np.concatenate(times_t),
-        {name: np.concatenate(parts) for name, parts in weights.items()},
-    )
+            mask, times = same_next & (nt - t1 > w_us), nt - w_us
+        facts[name] = (k[mask], times[mask])
+    return facts
 
 
 def _nan_null(expr: str) -> str:
@@ -814,7 +755,7 @@ class LearningPlan:
         )
         return [c for c in order if c in cols]
 
-    def statement_ctes(self, chunk: str | None = None) -> list[tuple[str, str]]:
+    def statement_ctes(self) -> list[tuple[str, str]]:
         """CTEs up to ``l_st``: one row per usable statement with the flags this selection reads."""
         if not self.needs_statements:
             return []
@@ -835,8 +776,6 @@ class LearningPlan:
                 )
             )
         where = "x.stored IS NOT NULL AND x.timestamp IS NOT NULL"
-        if chunk:
-            where += f" AND {chunk}"
         dur = _nan_null("x.duration_s")
         start = (
             f"{ep('x.timestamp')} - LEAST(CAST(floor(COALESCE(GREATEST({dur}, {_ZERO}), {_ZERO})"
@@ -1101,6 +1040,9 @@ class LearningPlan:
         for column, s, p in self.pivot_columns:
             wanted.setdefault(s, []).append((column, p))
 
+        def block_of(p):
+            return slice(int(bounds[self.probe_no[p]]), int(bounds[self.probe_no[p] + 1]))
+
         def run(k, t, weights):
             if _is_sorted(k, t):
                 order = slice(None)
@@ -1111,10 +1053,7 @@ class LearningPlan:
                 targets = wanted.get(s, [])
                 if not targets:
                     continue
-                blocks = [
-                    slice(bounds[self.probe_no[p]], bounds[self.probe_no[p] + 1])
-                    for _, p in targets
-                ]
+                blocks = [block_of(p) for _, p in targets]
                 # the last time itself: the reader's own sorted times
                 values = reader.event_t if self.series[s].expr == "t" else w[order]
                 got = reader.read(values, self.series[s].agg, blocks)
@@ -1137,7 +1076,7 @@ class LearningPlan:
                 key = pc.dictionary_encode(key.combine_chunks()).indices
             keys = np.asarray(key.to_numpy(zero_copy_only=False), dtype=np.int64)
             mine = self._series_of(source)
-            fk, ft, fw = distinct_day_facts(
+            facts = distinct_day_facts(
                 arr(tb, "k", np.int64),
                 keys,
                 arr(tb, "d", np.int64),
@@ -1145,7 +1084,14 @@ class LearningPlan:
                 arr(tb, "t1", np.int64),
                 {s: _distinct_kind(self.series[s].expr) for s in mine},
             )
-            run(fk, ft, fw)
+            for s, (fk, ft) in facts.items():
+                # every fact weighs 1: a reading is a count of facts, no running sum needed
+                order = sort_order(fk, ft)
+                reader = RunningReader(fk[order], ft[order], pk, pt, check=False)
+                targets = wanted.get(s, [])
+                got = reader.count([block_of(p) for _, p in targets])
+                for (column, p), values in zip(targets, got, strict=True):
+                    wide[column][rows[p]] = values
         if "skill" in tables:
             tb = tables["skill"]
             run(
@@ -1170,7 +1116,8 @@ class LearningPlan:
             hs = f"CAST({self.learning_since_us} AS BIGINT)"
             since_known = "TRUE"
         else:
-            hs = f"(SELECT MIN({ep('stored')}) FROM {t['statements']})"
+            everything = t.get("statements_all", t["statements"])
+            hs = f"(SELECT MIN({ep('stored')}) FROM {everything})"
             since_known = visible("h.hs", "sp.a")
         return [
             ("l_hs", f"SELECT {hs} AS hs"),

@@ -191,7 +191,8 @@ class RunningReader:
 
     The vectorized twin of the SQL :func:`cumulative_window`, used when DuckDB computes
     eagerly: :meth:`read` gives, for every probe ``(k, x)``, the SUM (or MAX) of a series
-    over the facts of employee ``k`` with time ``t < x`` (:func:`visible`).
+    over the facts of employee ``k`` with time ``t < x`` (:func:`visible`), and
+    :meth:`count` the number of those facts.
 
     Parameters
     ----------
@@ -199,8 +200,8 @@ class RunningReader:
         Employee key (non-negative integers) and time (int64 microseconds) of each fact,
         sorted by ``(k, t)``.
     probe_k, probe_t : numpy.ndarray
-        Employee key and time of each probe; searches are fastest when the probes are
-        sorted by ``(k, t)`` too.
+        Employee key and time of each probe. Probes are searched by block (a slice or index
+        array) on first use; searches are fastest when a block is sorted by ``(k, t)``.
     check : bool, default True
         Verify that the facts are sorted (callers that just sorted them skip it).
     """
@@ -210,53 +211,83 @@ class RunningReader:
 
         event_k = np.asarray(event_k, dtype=np.int64)
         event_t = np.asarray(event_t, dtype=np.int64)
-        probe_k = np.asarray(probe_k, dtype=np.int64)
-        probe_t = np.asarray(probe_t, dtype=np.int64)
-        n, m = len(event_t), len(probe_t)
+        self.probe_k = np.asarray(probe_k, dtype=np.int64)
+        self.probe_t = np.asarray(probe_t, dtype=np.int64)
+        n = len(event_t)
         if check and n > 1:
             dk, dt = np.diff(event_k), np.diff(event_t)
             if (dk < 0).any() or ((dk == 0) & (dt < 0)).any():
                 raise ValueError("facts must be sorted by (k, t)")
-        self.n, self.m = n, m
+        self.n, self.m = n, len(self.probe_t)
         self.event_k, self.event_t = event_k, event_t
+        self._positions: dict = {}
+        self._runs: dict = {}
         if n == 0:
-            self.pos = self.start = np.zeros(m, dtype=np.int64)
             return
-        # Each probe's position among the facts: the facts of smaller k, then those of the
-        # same k strictly before x. Times are clamped to the facts' span (every comparison
-        # keeps its outcome) and combined with k into one sortable integer, a group of k at
-        # a time so that the combination never overflows.
-        t_lo, t_hi = int(event_t.min()), int(event_t.max())
-        self.t_lo, self.span = t_lo, t_hi - t_lo + 2
-        x = np.clip(probe_t, t_lo, t_hi + 1) - t_lo
-        per_group = max(1, (2**62) // self.span)
-        self.per_group = per_group
-        self.start = np.searchsorted(event_k, probe_k, side="left")
-        self.pos = np.empty(m, dtype=np.int64)
-        k_lo = int(min(event_k[0], probe_k.min())) if m else int(event_k[0])
-        k_hi = int(max(event_k[-1], probe_k.max())) if m else int(event_k[-1])
-        if (k_hi - k_lo) // per_group < 64:
-            self.groups = np.arange(k_lo, k_hi + 1, per_group)
-        else:  # very long time spans: only the groups that hold keys
-            self.groups = k_lo + per_group * np.unique(
-                (np.concatenate([event_k, probe_k]) - k_lo) // per_group
-            )
-        for g in self.groups.tolist():
-            e0, e1 = np.searchsorted(event_k, [g, g + per_group])
-            sel = (probe_k >= g) & (probe_k < g + per_group)
-            if not sel.any():
-                continue
-            keys = (event_k[e0:e1] - g) * self.span + (event_t[e0:e1] - t_lo)
-            self.pos[sel] = e0 + np.searchsorted(
-                keys, (probe_k[sel] - g) * self.span + x[sel], side="left"
-            )
+        # A probe's position among the facts: the facts of smaller k, then those of the same k
+        # strictly before x. Times are clamped to the facts' span (every comparison keeps its
+        # outcome) and combined with k into one sortable integer, per group of k so that the
+        # combination never overflows (one group unless the facts span centuries).
+        self.t_lo = int(event_t.min())
+        self.span = int(event_t.max()) - self.t_lo + 2
+        self.per_group = max(1, (2**62) // self.span)
+        k_lo, k_hi = int(event_k[0]), int(event_k[-1])
+        self.groups = []
+        for g in (
+            range(k_lo, k_hi + 1, self.per_group)
+            if (k_hi - k_lo) // self.per_group < 64
+            else (k_lo + self.per_group * np.unique((event_k - k_lo) // self.per_group)).tolist()
+        ):
+            e0, e1 = (int(v) for v in np.searchsorted(event_k, [g, g + self.per_group]))
+            if e1 > e0:
+                keys = (event_k[e0:e1] - g) * self.span + (event_t[e0:e1] - self.t_lo)
+                self.groups.append((g, e0, e1, keys))
+
+    def positions(self, block=None):
+        """``(pos, start)`` of the probes of ``block``: facts before each probe, and before
+        its employee's first fact."""
+        import numpy as np
+
+        key = (
+            ("all",)
+            if block is None
+            else ((block.start, block.stop) if isinstance(block, slice) else id(block))
+        )
+        if key in self._positions:
+            return self._positions[key]
+        pk = self.probe_k if block is None else self.probe_k[block]
+        pt = self.probe_t if block is None else self.probe_t[block]
+        if self.n == 0:
+            zero = np.zeros(len(pk), dtype=np.int64)
+            return zero, zero
+        start = np.searchsorted(self.event_k, pk, side="left")
+        pos = start.copy()
+        x = np.clip(pt, self.t_lo, self.t_lo + self.span - 1) - self.t_lo
+        for g, e0, _, keys in self.groups:
+            sel = (pk >= g) & (pk < g + self.per_group)
+            if sel.all():
+                pos = e0 + np.searchsorted(keys, (pk - g) * self.span + x, side="left")
+            elif sel.any():
+                pos[sel] = e0 + np.searchsorted(
+                    keys, (pk[sel] - g) * self.span + x[sel], side="left"
+                )
+        self._positions[key] = (pos, start)
+        return pos, start
+
+    def count(self, blocks):
+        """Number of the employee's facts before each probe, for each block."""
+        out = []
+        for b in blocks:
+            pos, start = self.positions(b)
+            out.append((pos - start).astype("float64"))
+        return out
 
     def read(self, values, agg: str = "SUM", probes=None):
         """The series ``values`` (aligned with the facts) at the probes.
 
-        ``probes``: None (all), an index array, or a list of index arrays (one result per
-        array; the running sum is computed once). ``agg="SUM"``: counts (integer arrays) add
-        up exactly, other values in extended precision, so that a reading hardly depends on
+        ``probes``: None (all), a block, or a list of blocks (one result per block; the
+        running sum is computed once). ``agg="SUM"``: counts (integer arrays) add up
+        exactly, other values in extended precision, so that a reading hardly depends on
         the other employees summed before it. ``agg="MAX"``: ``values`` are integer times
         (NaN where a fact has none); NaN when no value is visible.
         """
@@ -267,12 +298,11 @@ class RunningReader:
         out = []
         if self.n == 0:
             for b in blocks:
-                size = self.m if b is None else len(self.pos[b])
+                size = len(self.positions(b)[0])
                 out.append(np.full(size, np.nan if agg == "MAX" else 0.0))
             return out if many else out[0]
-        if values is not self.event_t:
-            values = np.asarray(values)
         if agg == "SUM":
+            values = np.asarray(values)
             if np.issubdtype(values.dtype, np.integer):
                 run = np.zeros(self.n + 1, dtype=np.int64)
                 np.cumsum(values, dtype=np.int64, out=run[1:])
@@ -285,8 +315,7 @@ class RunningReader:
         else:
             raise ValueError(f"unknown aggregate {agg!r}")
         for b in blocks:
-            pos = self.pos if b is None else self.pos[b]
-            start = self.start if b is None else self.start[b]
+            pos, start = self.positions(b)
             if agg == "SUM":
                 out.append((run[pos] - run[start]).astype(np.float64))
             else:
@@ -299,11 +328,8 @@ class RunningReader:
         import numpy as np
 
         v = np.asarray(values, dtype=np.float64)
-        out = np.empty(self.n)
-        for g in self.groups.tolist():
-            e0, e1 = np.searchsorted(self.event_k, [g, g + self.per_group])
-            if e0 == e1:
-                continue
+        out = np.full(self.n, np.nan)
+        for g, e0, e1, _ in self.groups:
             # offset each employee's values above all values of the employees before it
             rel = np.where(np.isnan(v[e0:e1]), 0, v[e0:e1] - self.t_lo + 1).astype(np.int64)
             shift = (self.event_k[e0:e1] - g) * self.span

@@ -61,10 +61,6 @@ class Dialect:
         """Expression of the time-zone key ``tz_id`` over the employees table."""
         return "CAST(DENSE_RANK() OVER (ORDER BY timezone) AS BIGINT)"
 
-    def chunk(self, column: str, n: int, i: int) -> str:
-        """Predicate selecting the ``i``-th of ``n`` disjoint chunks by ``column``."""
-        raise NotImplementedError(f"{self.name} does not split work into chunks")
-
 
 class DuckDBDialect(Dialect):
     """DuckDB (embedded; pandas, polars and DuckDB relations)."""
@@ -121,11 +117,6 @@ class DuckDBDialect(Dialect):
                   ON o.tz_id = s.tz_id AND o.d = s.s_us // {DAY_US}""",
             ),
         ]
-
-    def chunk(self, column: str, n: int, i: int) -> str:
-        # hash the text: a categorical (dictionary) column must land in the same chunk as
-        # the same id stored as plain text in another table
-        return f"(hash(CAST({column} AS VARCHAR)) % {n} = {i})"
 
 
 class SparkDialect(Dialect):
