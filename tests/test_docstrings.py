@@ -19,6 +19,7 @@ PUBLIC_MODULES = [
     "talentml.datasets",
     "talentml.features",
     "talentml.labels",
+    "talentml.models",
     "talentml.xapi",
 ]
 # numpydoc checks enforced on every public function and class:

@@ -21,7 +21,9 @@ from .exceptions import ConfigurationError, ContractError, PurposeLimitationErro
 
 __version__ = "0.1.0.dev0"
 
-_SUBMODULES = ("datasets", "features", "labels", "schemas", "xapi")
+_SUBMODULES = ("datasets", "features", "labels", "models", "schemas", "xapi")
+# names re-exported from a submodule, imported on first use
+_NAMES = {"FlightRisk": "models", "HighPotential": "models", "RampUp": "models"}
 
 __all__ = [
     "ConfigurationError",
@@ -33,6 +35,7 @@ __all__ = [
     "get_config",
     "set_config",
     *_SUBMODULES,
+    *_NAMES,
 ]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
@@ -41,8 +44,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from . import datasets as datasets
     from . import features as features
     from . import labels as labels
+    from . import models as models
     from . import schemas as schemas
     from . import xapi as xapi
+    from .models import FlightRisk as FlightRisk
+    from .models import HighPotential as HighPotential
+    from .models import RampUp as RampUp
 
 
 def __getattr__(name: str) -> Any:
@@ -50,6 +57,10 @@ def __getattr__(name: str) -> Any:
         module = importlib.import_module(f".{name}", __name__)
         globals()[name] = module
         return module
+    if name in _NAMES:
+        value = getattr(importlib.import_module(f".{_NAMES[name]}", __name__), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'talentml' has no attribute {name!r}")
 
 

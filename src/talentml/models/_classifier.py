@@ -1,0 +1,303 @@
+"""The calibrated binary classifier shared by FlightRisk and HighPotential."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.special import logit
+from sklearn.base import ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d
+
+from ._base import (
+    MSG_NOT_BINARY,
+    MSG_ONE_CLASS,
+    MSG_Y_NONE,
+    _XGBModel,
+    fmt_rows,
+    holdout_mask,
+    seed_from,
+)
+from ._calibration import METHODS, apply_calibrator, fit_calibrator
+
+logger = logging.getLogger(__name__)
+
+#: Probabilities are clipped to [EPS, 1 - EPS] before the log-odds of ``decision_function``.
+EPS = 1e-12
+
+
+def check_alignment(X: Any, y: pd.DataFrame, n: int, *, what: str) -> None:
+    """Raise if a label frame and ``X`` are not the same rows (by length, then by keys)."""
+    if len(y) != n:
+        raise ValueError(
+            f"y ({what} label frame) has {len(y)} rows but X has {n}: they must be the "
+            "same spine rows, in the same order"
+        )
+    if isinstance(X, pd.DataFrame):
+        for key in ("employee_id", "as_of"):
+            if key in X.columns and key in y.columns:
+                a = X[key].to_numpy()
+                b = y[key].to_numpy()
+                differ = ~((a == b) | (pd.isna(a) & pd.isna(b)))
+                if differ.any():
+                    raise ValueError(
+                        f"y ({what} label frame) and X disagree on {key!r} in rows "
+                        f"{fmt_rows(X.index, differ)}: align them on the spine first"
+                    )
+
+
+class _CalibratedClassifier(ClassifierMixin, _XGBModel):
+    """A binary XGBoost classifier whose probabilities are calibrated on held-out employees."""
+
+    _OBJECTIVE = "binary:logistic"
+    _WHAT = "classifier"
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        return tags
+
+    # ------------------------------------------------------------------------- labels
+    def _labels(self, X: Any, y: Any, n: int) -> tuple[np.ndarray, np.ndarray, pd.DataFrame | None]:
+        """(y values, mask of usable rows, the label frame if one was given)."""
+        if y is None:
+            raise ValueError(MSG_Y_NONE.format(name=type(self).__name__))
+        if isinstance(y, pd.DataFrame):
+            if "label" not in y.columns:
+                raise ValueError(
+                    "y is a DataFrame without a 'label' column: pass the frame of "
+                    "talentml.labels (label, censored, ...) or a 1-D array of labels; got "
+                    f"columns {list(y.columns)[:10]}"
+                )
+            check_alignment(X, y, n, what=self._WHAT)
+            label = y["label"]
+            usable = label.notna().to_numpy()
+            n_drop = int((~usable).sum())
+            if n_drop:
+                reasons = (
+                    y.loc[~usable, "censored"].fillna("missing").value_counts().to_dict()
+                    if "censored" in y.columns
+                    else {"missing": n_drop}
+                )
+                logger.info(
+                    "%s: %d of %d rows have no label (censored) and are left out of the "
+                    "classifier: %s",
+                    type(self).__name__,
+                    n_drop,
+                    len(y),
+                    reasons,
+                )
+            values = label.to_numpy(dtype=object)
+            values = np.where(usable, values, 0)
+            values = np.asarray(values.tolist())
+            return values, usable, y
+        values = column_or_1d(y, warn=True)
+        if len(values) != n:
+            raise ValueError(f"y has {len(values)} rows but X has {n}")
+        if pd.api.types.is_float_dtype(values.dtype) or values.dtype == object:
+            with np.errstate(invalid="ignore"):
+                missing = pd.isna(values)
+                inf = np.zeros(len(values), dtype=bool)
+                if values.dtype.kind == "f":
+                    inf = np.isinf(values)
+            index = y.index if isinstance(y, pd.Series) else None
+            if missing.any():
+                raise ValueError(
+                    f"Input y contains NaN in rows {fmt_rows(index, missing)}; pass the label "
+                    "frame of talentml.labels to leave censored rows out, or drop them."
+                )
+            if inf.any():
+                raise ValueError(f"Input y contains infinity in rows {fmt_rows(index, inf)}.")
+        return values, np.ones(len(values), dtype=bool), None
+
+    def _encode(self, values: np.ndarray) -> np.ndarray:
+        check_classification_targets(values)
+        kind = type_of_target(values, input_name="y", raise_unknown=True)
+        if kind != "binary":
+            raise ValueError(MSG_NOT_BINARY.format(kind=kind))
+        classes = np.unique(values)
+        if len(classes) < 2:
+            raise ValueError(MSG_ONE_CLASS.format(name=type(self).__name__, value=classes[0]))
+        self.classes_ = classes
+        return (values == classes[1]).astype(np.float64)
+
+    # ---------------------------------------------------------------------------- fit
+    def _fit_classifier(
+        self, X: Any, y: Any, sample_weight: Any
+    ) -> tuple[pd.DataFrame, pd.DataFrame | None, np.ndarray, np.ndarray, np.random.RandomState]:
+        frame_all = self._check_X(X, reset=True)
+        values, usable, label_frame = self._labels(X, y, len(frame_all))
+        weight_all = None
+        if sample_weight is not None:
+            weight_all = _check_sample_weight(
+                sample_weight, np.empty((len(frame_all), 1)), ensure_non_negative=True
+            ).astype(np.float64)
+        frame = frame_all[usable] if not usable.all() else frame_all
+        target = self._encode(values[usable])
+        weight = weight_all[usable] if weight_all is not None else None
+        if weight is not None and not np.any(weight > 0):
+            raise ValueError("Sample weights must contain at least one non-zero number.")
+        groups_all = self._groups(X)
+        groups = groups_all[usable] if groups_all is not None else None
+        seed, rng = seed_from(self.random_state)
+        self._seed = seed
+
+        calibration = self.calibration
+        if calibration is not None and calibration not in METHODS:
+            raise ValueError(f"calibration must be one of {METHODS} or None, got {calibration!r}")
+        n = len(frame)
+        calib = np.zeros(n, dtype=bool)
+        if calibration is not None:
+            calib = holdout_mask(
+                n, fraction=self.calibration_fraction, rng=rng, groups=groups, stratify=target
+            )
+            if len(np.unique(target[calib])) < 2 or (~calib).sum() < 1:
+                logger.warning(
+                    "%s: the calibration split (%d rows) does not hold both classes; "
+                    "calibration is skipped and probabilities are the booster's own",
+                    type(self).__name__,
+                    int(calib.sum()),
+                )
+                calib[:] = False
+                calibration = None
+        fit_rows = ~calib
+        valid = None
+        if self.early_stopping_rounds:
+            sub_groups = groups[fit_rows] if groups is not None else None
+            valid = holdout_mask(
+                int(fit_rows.sum()),
+                fraction=self.validation_fraction,
+                rng=rng,
+                groups=sub_groups,
+                stratify=target[fit_rows],
+            )
+        train_frame = frame[fit_rows] if calib.any() else frame
+        booster, meta = self._train(
+            train_frame,
+            objective=self._OBJECTIVE,
+            seed=seed,
+            label=target[fit_rows],
+            weight=weight[fit_rows] if weight is not None else None,
+            valid=valid,
+            extra={"eval_metric": "logloss"},
+            desc=f"{type(self).__name__} classifier",
+        )
+        self._finish_fit(train_frame, booster, meta)
+        self.calibrator_ = None
+        if calibration is not None:
+            margin = self._margin(booster, frame[calib])
+            self.calibrator_ = fit_calibrator(
+                calibration, margin, target[calib], weight[calib] if weight is not None else None
+            )
+        self.n_train_ = int(fit_rows.sum())
+        self.n_calibration_ = int(calib.sum())
+        self.n_unlabeled_ = int((~usable).sum())
+        logger.info(
+            "%s: booster on %d rows, calibration (%s) on %d held-out rows, %d unlabeled rows "
+            "left out",
+            type(self).__name__,
+            self.n_train_,
+            calibration,
+            self.n_calibration_,
+            self.n_unlabeled_,
+        )
+        return frame_all, label_frame, usable, weight_all, rng
+
+    # ------------------------------------------------------------------------ predict
+    def _proba1(self, X: Any) -> np.ndarray:
+        check_is_fitted(self)
+        frame = self._check_X(X, reset=False)
+        return apply_calibrator(self.calibrator_, self._margin(self.booster_, frame))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Calibrated class probabilities.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Features with the columns seen at fit.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples, 2)
+            ``P(classes_[0])`` and ``P(classes_[1])`` (the event) per row.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from talentml.models import FlightRisk
+        >>> rng = np.random.default_rng(0)
+        >>> X = pd.DataFrame({"a": rng.normal(size=300)})
+        >>> y = (X["a"] + rng.normal(size=300) > 0).astype(int)
+        >>> model = FlightRisk(n_estimators=20, random_state=0).fit(X, y)
+        >>> model.predict_proba(X).shape
+        (300, 2)
+        """
+        p = self._proba1(X)
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted class: ``classes_[1]`` where the calibrated probability exceeds 0.5.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Features with the columns seen at fit.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from talentml.models import FlightRisk
+        >>> rng = np.random.default_rng(0)
+        >>> X = pd.DataFrame({"a": rng.normal(size=300)})
+        >>> y = (X["a"] > 0).astype(int)
+        >>> model = FlightRisk(n_estimators=20, random_state=0).fit(X, y)
+        >>> float((model.predict(X) == y).mean()) > 0.9
+        True
+        """
+        p = self._proba1(X)
+        return self.classes_[(p > 0.5).astype(int)]
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Log-odds of the calibrated probability (the booster margin when uncalibrated).
+
+        ``decision_function(X) > 0`` exactly where :meth:`predict` returns ``classes_[1]``.
+        The booster's raw margin is ``booster_.predict(design_matrix(X), output_margin=True)``.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Features with the columns seen at fit.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples,)
+            Log-odds of the event.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from talentml.models import FlightRisk
+        >>> rng = np.random.default_rng(0)
+        >>> X = pd.DataFrame({"a": rng.normal(size=300)})
+        >>> y = (X["a"] + rng.normal(size=300) > 0).astype(int)
+        >>> model = FlightRisk(n_estimators=20, calibration=None, random_state=0).fit(X, y)
+        >>> margin = model.booster_.predict(model.design_matrix(X), output_margin=True)
+        >>> bool(np.allclose(model.decision_function(X), margin, atol=1e-5))
+        True
+        """
+        check_is_fitted(self)
+        frame = self._check_X(X, reset=False)
+        margin = self._margin(self.booster_, frame)
+        if self.calibrator_ is None:
+            return margin
+        p = apply_calibrator(self.calibrator_, margin)
+        return logit(np.clip(p, EPS, 1.0 - EPS))
