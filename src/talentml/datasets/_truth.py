@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit, logit
 
+from ._catalog import DEPARTMENTS
 from ._effects import Effects
 
 __all__ = ["Truth"]
+
+logger = logging.getLogger(__name__)
+
+# The promotion process and the productivity draw of ``_hr.py`` (``HRSimulator._perf``,
+# ``_promotions`` and ``_new_people``), mirrored for the oracles. The oracles check themselves
+# against the recorded promotion probabilities (``Truth._promotion_logits``): a change in
+# ``_hr.py`` that is not mirrored here shows as a spread of the recovered intercepts.
+PROMOTION_MONTHS = (3, 9)  # promotion cycles at the start of March and September
+PROMOTION_PERF_WEIGHT = 0.7  # promotion logit per unit of latent performance
+PERF_GROWTH_PER_YEAR = 0.12  # performance growth per year of tenure and SD of potential
+PERF_GROWTH_CAP_YEARS = 6.0  # tenure beyond which performance stops growing
+DISENGAGED_PERF_DROP = 0.35  # performance lost once disengaged
+RAMP_UP_LOG_SD = 0.25  # SD of the log time to productivity given the latent traits
+RAMP_UP_POTENTIAL = 0.10  # log-change of the time to productivity per SD of potential
+_MONTH = pd.Timedelta(days=30.44)
 
 
 @dataclass
@@ -140,3 +158,361 @@ class Truth:
 
         table = self.flight_risk_oracle(horizon)
         return float(roc_auc_score(table["label"], table["p_exit"]))
+
+    # ------------------------------------------------------------------ high potential
+    def _promotion_logits(self) -> tuple[pd.DataFrame, pd.Series]:
+        """Recorded promotion decisions as static logits, and each cycle's relative intercept.
+
+        The simulator promotes an eligible employee at cycle ``c`` with probability
+        ``expit(a_c + 0.7 perf_c - 0.15 (level - 3) + potential)``, where ``perf_c`` is the
+        latent performance at ``c``: ``performance + 0.12 potential min(years, 6)``, minus
+        0.35 once disengaged, plus the Emerging Leaders impact once the track is completed.
+        ``static`` is the recorded logit without the time-varying part of ``0.7 perf_c``:
+        ``a_c + 0.7 performance - 0.15 (level - 3) + potential``. Between two consecutive
+        cycles an employee recorded at both was not promoted at the first (a promotion resets
+        the year of eligibility), so the level is the same and the difference of ``static`` is
+        the difference of the intercepts, exactly: that is how ``intercept`` is recovered and
+        how the mirror of the simulator is checked.
+
+        Returns
+        -------
+        records : pandas.DataFrame
+            ``employee_id``, ``cycle`` and ``static``, one row per recorded decision.
+        intercept : pandas.Series
+            Indexed by every simulated cycle: ``a_c - a_first`` (NaN after a cycle that no
+            employee shares with the one before it).
+
+        Raises
+        ------
+        RuntimeError
+            If the recovered intercepts disagree between employees (the mirror of the
+            promotion process no longer matches ``datasets/_hr.py``).
+        """
+        fx = self.effects
+        pr = self.promotions
+        lat = self.latent.set_index("employee_id")
+        hire = pr["employee_id"].map(self.employees.set_index("employee_id")["hire_date"])
+        cycle = pr["effective_date"]
+        dis = pr["employee_id"].map(lat["disengaged_at"])
+        track_end = pr["employee_id"].map(lat["track_end"])
+        pot = pr["employee_id"].map(lat["potential"]).to_numpy(float)
+        dynamic = -DISENGAGED_PERF_DROP * (dis.notna() & (dis < cycle)).to_numpy(float)
+        if fx.learning_impact:
+            done = (track_end.notna() & (track_end < cycle)).to_numpy(float)
+            dynamic = dynamic + fx.learning_impact_size * done
+        if fx.potential:
+            dynamic = dynamic + PERF_GROWTH_PER_YEAR * pot * _years(cycle - hire)
+        with np.errstate(divide="ignore"):
+            static = logit(pr["probability"].to_numpy(float)) - PROMOTION_PERF_WEIGHT * dynamic
+        records = pd.DataFrame(
+            {"employee_id": pr["employee_id"].to_numpy(), "cycle": cycle, "static": static}
+        )
+        records = records[np.isfinite(static)].reset_index(drop=True)
+
+        cycles = self._simulated_cycles()
+        steps = np.full(len(cycles), np.nan)
+        if len(cycles):
+            steps[0] = 0.0
+        by_cycle = {c: g.set_index("employee_id")["static"] for c, g in records.groupby("cycle")}
+        for k in range(1, len(cycles)):
+            prev, cur = by_cycle.get(cycles[k - 1]), by_cycle.get(cycles[k])
+            if prev is None or cur is None:
+                continue
+            diff = (cur - prev).dropna()
+            if diff.empty:
+                continue
+            step = float(diff.median())
+            spread = float((diff - step).abs().max())
+            if spread > 1e-6:
+                raise RuntimeError(
+                    f"the promotion oracle no longer mirrors the simulator: the intercept of "
+                    f"cycle {cycles[k].date()} differs by up to {spread:.3g} between employees "
+                    "(datasets/_truth.py mirrors HRSimulator._perf and _promotions)"
+                )
+            steps[k] = step
+        intercept = pd.Series(np.cumsum(steps), index=pd.DatetimeIndex(cycles), name="intercept")
+        return records, intercept
+
+    def _simulated_cycles(self) -> list[pd.Timestamp]:
+        """Promotion cycles (March and September month starts) inside the simulated months."""
+        months = self.hazard["month"]
+        if months.empty:
+            return []
+        span = pd.date_range(months.min(), months.max(), freq="MS")
+        return [m for m in span if m.month in PROMOTION_MONTHS]
+
+    def high_potential_probability(
+        self, spine: pd.DataFrame, horizon: str | pd.Timedelta = "365D"
+    ) -> pd.Series:
+        """True probability of a promotion within ``horizon`` after each ``as_of``.
+
+        The oracle of :func:`talentml.labels.high_potential` (with its default
+        ``events=("promotion",)``): the probability that the employee is promoted at a
+        promotion cycle (every 1 March and 1 September) in ``(as_of, as_of + horizon]``,
+        given that the row gets a label (promoted before any exit, or still employed at the
+        end of the horizon), computed from the state at the start of the ``as_of`` month:
+
+        * the promotion logit of each cycle is the simulator's own, recovered from the
+          recorded decisions (``promotions``): intercept of the cycle, latent performance and
+          potential, level, tenure growth of performance; the employee is eligible at the
+          cycles where the simulator found them eligible (a year in the level; after the first
+          eligible cycle in the window, every later one, as if not promoted yet);
+        * disengagement lowers performance (and the promotion logit by 0.7 x 0.35); an
+          employee engaged at ``as_of`` may disengage before a cycle, with that month's
+          hazards held constant (as in :meth:`exit_probability`), and a disengaged one leaves
+          at 20% a month; the Emerging Leaders track counts once completed, if the
+          nomination was made by ``as_of``;
+        * involuntary exits are ignored (they censor the label whatever the probability).
+
+        Parameters
+        ----------
+        spine : pandas.DataFrame
+            ``employee_id`` and ``as_of`` (UTC timestamps; month starts for exact values).
+        horizon : str or Timedelta, default "365D"
+
+        Returns
+        -------
+        pandas.Series
+            ``p_promotion``, aligned with ``spine``; NaN where the employee was not active at
+            the start of the ``as_of`` month, where the horizon reaches a promotion cycle
+            outside the simulated window, or where the employee left before a cycle of the
+            window without having been eligible (their eligibility there is unknown: such
+            rows are censored by the label anyway).
+
+        See Also
+        --------
+        exit_probability : The same for voluntary exits.
+        talentml.labels.high_potential : The label this probability is the oracle of.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from talentml.datasets import simulate_workforce
+        >>> org = simulate_workforce(n_employees=200, start="2024-01-01", end="2025-06-30",
+        ...                          random_state=0, show_progress=False)
+        >>> april = org.truth.hazard["month"] == pd.Timestamp("2024-04-01", tz="UTC")
+        >>> spine = org.truth.hazard.loc[april, ["employee_id", "month"]]
+        >>> spine = spine.rename(columns={"month": "as_of"})
+        >>> p = org.truth.high_potential_probability(spine, "365D")
+        >>> bool(p.dropna().between(0, 1).all())
+        True
+        """
+        h = pd.Timedelta(horizon)
+        fx = self.effects
+        n = len(spine)
+        months = max(1, int(round(h / _MONTH)))
+        as_of = spine["as_of"].dt.tz_convert("UTC").reset_index(drop=True)
+        key = pd.DataFrame({"employee_id": spine["employee_id"].to_numpy(), "month": _month(as_of)})
+        cols = ["employee_id", "month", "disengaged", "q", "h_engaged", "h_disengaged"]
+        m = key.merge(self.hazard[cols], on=["employee_id", "month"], how="left")
+        q = m["q"].to_numpy(float)
+        he = m["h_engaged"].to_numpy(float)
+        hd = m["h_disengaged"].to_numpy(float)
+        out = np.full(n, np.nan)
+        if n == 0:
+            return pd.Series(out, index=spine.index, name="p_promotion")
+
+        records, intercept = self._promotion_logits()
+        simulated = set(intercept.index)
+        lat = self.latent.set_index("employee_id")
+        emp = self.employees.set_index("employee_id")
+        ids = key["employee_id"]
+        pot = ids.map(lat["potential"]).to_numpy(float)
+        hire = ids.map(emp["hire_date"])
+        term = ids.map(emp["termination_date"])
+        track_start = ids.map(lat["track_start"])
+        track_end = ids.map(lat["track_end"])
+        nominated = (track_start.notna() & (_month(track_start) <= key["month"])).to_numpy(bool)
+
+        # Every cycle a window can reach, simulated or not.
+        lo, hi = key["month"].min(), (as_of + h).max()
+        grid = [c for c in pd.date_range(lo, hi, freq="MS") if c.month in PROMOTION_MONTHS]
+        grid_ns = np.array([c.value for c in grid], dtype=np.int64)
+        as_of_ns = as_of.dt.as_unit("ns").astype("int64").to_numpy()
+        end_ns = (as_of + h).dt.as_unit("ns").astype("int64").to_numpy()
+        first = np.searchsorted(grid_ns, as_of_ns, side="right")
+        count = np.searchsorted(grid_ns, end_ns, side="right") - first
+        n_slots = int(count.max()) if len(count) else 0
+
+        static = records.set_index(["employee_id", "cycle"])["static"]
+        slot_cycle, slot_static, slot_offset = [], [], []
+        unknown = np.zeros(n, dtype=bool)
+        for j in range(n_slots):
+            valid = j < count
+            c = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns, UTC]")
+            c[valid] = [grid[i] for i in (first + j)[valid]]
+            unknown |= valid & ~c.isin(list(simulated)).to_numpy(bool)
+            looked = pd.MultiIndex.from_arrays([ids.to_numpy(), c])
+            slot_static.append(static.reindex(looked).to_numpy(float))
+            slot_cycle.append(c)
+            offset = (c.dt.year - key["month"].dt.year) * 12 + c.dt.month - key["month"].dt.month
+            slot_offset.append(offset.to_numpy(float))
+
+        # The first window cycle with a recorded decision anchors the chain of logits.
+        anchor_static = np.full(n, np.nan)
+        anchor_cycle = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns, UTC]")
+        for j in range(n_slots - 1, -1, -1):
+            hit = ~np.isnan(slot_static[j])
+            anchor_static[hit] = slot_static[j][hit]
+            anchor_cycle[hit] = slot_cycle[j][hit]
+        anchored = ~np.isnan(anchor_static)
+        last_cycle = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns, UTC]")
+        for j in range(n_slots):
+            valid = j < count
+            last_cycle[valid] = slot_cycle[j][valid]
+        stayed = (term.isna() | (term >= last_cycle)).to_numpy(bool)
+        unknown |= ~anchored & (count > 0) & ~stayed
+        anchor_a = anchor_cycle.map(intercept).to_numpy(float)
+
+        u_e = np.where(m["disengaged"].eq(True).to_numpy(bool), 0.0, 1.0)
+        u_d = 1.0 - u_e
+        promoted = np.zeros(n)
+        drop = PROMOTION_PERF_WEIGHT * DISENGAGED_PERF_DROP
+        steps = max([months] + [int(np.nanmax(o)) for o in slot_offset if np.isfinite(o).any()])
+        for k in range(1, steps + 1):
+            u_e, u_d = u_e * (1 - he) * (1 - q), u_d * (1 - hd) + u_e * (1 - he) * q
+            for j in range(n_slots):
+                c = slot_cycle[j]
+                at = (slot_offset[j] == k) & anchored & (c >= anchor_cycle).to_numpy(bool)
+                if not at.any():
+                    continue
+                dynamic = np.zeros(n)
+                if fx.potential:
+                    dynamic += PERF_GROWTH_PER_YEAR * pot * _years(c - hire)
+                if fx.learning_impact:
+                    done = nominated & (track_end < c).to_numpy(bool)
+                    dynamic += fx.learning_impact_size * done
+                z = (
+                    anchor_static
+                    + c.map(intercept).to_numpy(float)
+                    - anchor_a
+                    + PROMOTION_PERF_WEIGHT * dynamic
+                )
+                p_e = np.where(at, expit(z), 0.0)
+                p_d = np.where(at, expit(z - drop), 0.0)
+                promoted = promoted + u_e * p_e + u_d * p_d
+                u_e, u_d = u_e * (1 - p_e), u_d * (1 - p_d)
+        with np.errstate(invalid="ignore"):
+            out = promoted / (promoted + u_e + u_d)
+        out[np.isnan(q) | unknown] = np.nan
+        return pd.Series(out, index=spine.index, name="p_promotion")
+
+    # ------------------------------------------------------------------------ ramp-up
+    def ramp_up_oracle(
+        self, *, job_events: pd.DataFrame | None = None, days_after_hire: int = 0
+    ) -> pd.DataFrame:
+        """True distribution of the days to productivity of every hire, given its latent traits.
+
+        The simulator draws each hire's days to productivity as
+        ``base x exp(-0.3 x onboarding engagement - 0.1 x potential + 0.25 x noise)``
+        (``base``: 60 to 120 days by department; the engagement and potential terms follow
+        the ``onboarding`` and ``potential`` effects and their sizes). Given the latent
+        traits the time is log-normal: the oracle's median, mean and quantiles are its best
+        predictions, and its C-index on the ramp-up labels is the ceiling of any model
+        (the noise and the monthly productivity records keep it below 1).
+
+        Parameters
+        ----------
+        job_events : pandas.DataFrame, optional
+            The organization's ``job_events``: the department at hire of an employee who
+            transferred later is the ``from_value`` of their first transfer. Without it the
+            department of ``employees`` (the one at the end) is used, exact for everyone who
+            never transferred (the count of hires that might differ is logged).
+        days_after_hire : int, default 0
+            Condition on not being productive yet that many days after hire (the rows of
+            :func:`talentml.labels.ramp_up_spine` with the same ``days_after_hire``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per hire made during the simulation (``productivity`` order):
+            ``employee_id``, ``hire_date``, ``department`` (at hire), ``log_median``,
+            ``log_sd``, ``median_days`` and ``mean_days`` (conditional on
+            ``days_after_hire``) and ``days_to_productivity`` (the simulator's draw: the
+            outcome, not a prediction).
+
+        See Also
+        --------
+        talentml.labels.ramp_up : The interval-censored labels this is the oracle of.
+
+        Examples
+        --------
+        >>> from talentml.datasets import simulate_workforce
+        >>> org = simulate_workforce(n_employees=200, start="2024-01-01", end="2024-12-31",
+        ...                          random_state=0, show_progress=False)
+        >>> oracle = org.truth.ramp_up_oracle(job_events=org.job_events, days_after_hire=30)
+        >>> oracle.columns[:4].tolist()
+        ['employee_id', 'hire_date', 'department', 'log_median']
+        >>> bool((oracle["median_days"] > 30).all())
+        True
+        """
+        from scipy.stats import norm
+
+        if not isinstance(days_after_hire, int | np.integer) or isinstance(days_after_hire, bool):
+            raise ValueError(f"days_after_hire must be an integer, got {days_after_hire!r}")
+        if days_after_hire < 0:
+            raise ValueError(f"days_after_hire must be >= 0, got {days_after_hire}")
+        fx = self.effects
+        prod = self.productivity
+        ids = prod["employee_id"]
+        lat = self.latent.set_index("employee_id")
+        dept = ids.map(self.employees.set_index("employee_id")["department"]).astype("string")
+        if job_events is not None:
+            moves = job_events[job_events["event"] == "transfer"].sort_values(
+                "effective_date", kind="stable"
+            )
+            at_hire = moves.drop_duplicates("employee_id").set_index("employee_id")["from_value"]
+            moved = ids.map(at_hire)
+            dept = dept.where(moved.isna(), moved.astype("string"))
+        else:
+            logger.info(
+                "ramp_up_oracle: department at hire taken from employees for %d hires; pass "
+                "job_events for those who transferred after hire",
+                len(prod),
+            )
+        base = dept.map({d: spec[2] for d, spec in DEPARTMENTS.items()}).astype(float)
+        log_median = np.log(base.to_numpy(float))
+        if fx.onboarding:
+            log_median -= fx.onboarding_effect * ids.map(lat["onboarding_engagement"]).to_numpy(
+                float
+            )
+        if fx.potential:
+            log_median -= RAMP_UP_POTENTIAL * ids.map(lat["potential"]).to_numpy(float)
+        sd = RAMP_UP_LOG_SD
+        if days_after_hire > 0:
+            z = (np.log(days_after_hire) - log_median) / sd
+            below = norm.cdf(z)
+            median = np.exp(log_median + sd * norm.ppf(below + (1 - below) / 2))
+            mean = np.exp(log_median + sd**2 / 2) * norm.sf(z - sd) / norm.sf(z)
+        else:
+            median = np.exp(log_median)
+            mean = np.exp(log_median + sd**2 / 2)
+        return pd.DataFrame(
+            {
+                "employee_id": ids.reset_index(drop=True),
+                "hire_date": prod["hire_date"].reset_index(drop=True),
+                "department": dept.reset_index(drop=True),
+                "log_median": log_median,
+                "log_sd": np.full(len(prod), sd),
+                "median_days": median,
+                "mean_days": mean,
+                "days_to_productivity": prod["days_to_productivity"].to_numpy(float),
+            }
+        ).astype({"employee_id": "string", "department": "string"})
+
+
+def _years(delta: pd.Series) -> np.ndarray:
+    """Tenure in years (days / 365.25), capped where performance stops growing."""
+    days = (delta / pd.Timedelta(days=1)).to_numpy(float)
+    return np.minimum(days / 365.25, PERF_GROWTH_CAP_YEARS)
+
+
+def _month(values: pd.Series) -> pd.Series:
+    """Start of the UTC month of each timestamp (timezone-aware UTC)."""
+    return (
+        values.dt.tz_convert("UTC")
+        .dt.tz_localize(None)
+        .dt.to_period("M")
+        .dt.to_timestamp()
+        .dt.tz_localize("UTC")
+    )
