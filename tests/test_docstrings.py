@@ -20,6 +20,9 @@ PUBLIC_MODULES = [
     "talentml.features",
     "talentml.labels",
     "talentml.models",
+    "talentml.explain",
+    "talentml.fairness",
+    "talentml.loop",
     "talentml.xapi",
 ]
 # numpydoc checks enforced on every public function and class:

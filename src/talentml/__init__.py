@@ -21,7 +21,17 @@ from .exceptions import ConfigurationError, ContractError, PurposeLimitationErro
 
 __version__ = "0.1.0.dev0"
 
-_SUBMODULES = ("datasets", "features", "labels", "models", "schemas", "xapi")
+_SUBMODULES = (
+    "datasets",
+    "explain",
+    "fairness",
+    "features",
+    "labels",
+    "loop",
+    "models",
+    "schemas",
+    "xapi",
+)
 # names re-exported from a submodule, imported on first use
 _NAMES = {"FlightRisk": "models", "HighPotential": "models", "RampUp": "models"}
 
@@ -42,8 +52,11 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import datasets as datasets
+    from . import explain as explain
+    from . import fairness as fairness
     from . import features as features
     from . import labels as labels
+    from . import loop as loop
     from . import models as models
     from . import schemas as schemas
     from . import xapi as xapi

@@ -269,6 +269,7 @@ class Truth:
         spine : pandas.DataFrame
             ``employee_id`` and ``as_of`` (UTC timestamps; month starts for exact values).
         horizon : str or Timedelta, default "365D"
+            Length of the window after ``as_of``, as in the label.
 
         Returns
         -------

@@ -1,0 +1,312 @@
+"""Business features: model columns folded back to what people talk about, with their codes.
+
+A *business feature* is what a reason names. By default every column that is in the feature
+catalog (:func:`talentml.features.catalog`) is its own business feature; a column that is not,
+but starts with a catalog name followed by ``_``, ``=``, ``.`` or ``:`` (``department_Sales``,
+a one-hot level) is folded into that catalog feature; ``groups`` folds any other columns
+(one-hot levels of a non-catalog column, derived columns such as ``log_tenure`` into
+``tenure_days``). The SHAP value of a business feature is the sum of its columns' values, so
+explanations stay additive.
+
+With ``groups="auto"`` (the default of :func:`talentml.explain.explain`), the concepts of
+:data:`CONCEPTS` are folded too: ``learning_dropoff`` gathers the signs of a drop in learning
+- the voluntary drop-off ratio, the days since the last activity and the 30- and 90-day
+learning volumes - which the simulator's disengaged leavers show together but a model
+spreads over many correlated columns. A concept's text is rendered, row by row, from its
+member with the largest contribution in the reason's direction ("no learning activity for
+95 days (team median: 12)"), and its code names the concept (``FR-LEARN-DROPOFF-UP``).
+
+Codes are stable and machine-readable: ``{MODEL}-{FAMILY}-{FEATURE}-{UP|DOWN}``, e.g.
+``FR-LEARN-DROPOFF-UP`` (flight risk, learning family, voluntary learning drop-off, raising
+the score). ``MODEL`` is ``FR`` (FlightRisk), ``HP`` (HighPotential), ``RU`` (RampUp) or ``M``
+(any other booster); ``FAMILY`` is ``LEARN``, ``REVIEW``, ``HRIS`` or ``FEAT`` (not in the
+catalog); ``FEATURE`` is the name in upper case with ``-`` between words, a leading ``N-``
+dropped (``n_voluntary_completions_90d`` -> ``VOLUNTARY-COMPLETIONS-90D``), with a few
+shorter names (:data:`SHORT_CODES`).
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+__all__ = [
+    "CONCEPTS",
+    "FAMILY_CODES",
+    "SHORT_CODES",
+    "BusinessFeatures",
+    "business_features",
+    "feature_token",
+    "value_spec",
+]
+
+#: Family part of a reason code.
+FAMILY_CODES = {"learning": "LEARN", "reviews": "REVIEW", "hris": "HRIS", "other": "FEAT"}
+#: Shorter code names (regular expression over the feature name -> token).
+SHORT_CODES: dict[str, str] = {
+    r"voluntary_dropoff_\w+": "DROPOFF",
+    r"days_since_last_activity": "INACTIVE-DAYS",
+    r"mandatory_overdue_count": "MANDATORY-OVERDUE",
+    r"mandatory_days_overdue": "MANDATORY-DAYS-OVERDUE",
+    r"onboarding_completions_first_30d": "ONBOARDING-30D",
+}
+_SEPARATORS = ("_", "=", ".", ":")
+
+#: Concepts folded by ``groups="auto"``: name -> regular expression over catalog column
+#: names, family, description and code token.
+CONCEPTS: dict[str, dict[str, str]] = {
+    "learning_dropoff": {
+        "pattern": (
+            r"voluntary_dropoff_\w+|days_since_last_activity|"
+            r"(n_statements|n_launched|n_completed|n_experienced|n_distinct_activities|minutes|"
+            r"n_voluntary_completions|voluntary_share|active_weeks)_(30d|90d)"
+        ),
+        "family": "learning",
+        "description": (
+            "Drop-off in learning: the voluntary drop-off ratio, the days since the last "
+            "learning activity, and the learning volumes of the last 30 and 90 days"
+        ),
+        "token": "DROPOFF",
+    },
+}
+
+
+def feature_token(name: str) -> str:
+    """The ``FEATURE`` part of a reason code for the business feature ``name``.
+
+    >>> feature_token("voluntary_dropoff_30d_vs_prior_90d")
+    'DROPOFF'
+    >>> feature_token("n_voluntary_completions_90d")
+    'VOLUNTARY-COMPLETIONS-90D'
+    >>> feature_token("MonthlyIncome")
+    'MONTHLY-INCOME'
+    """
+    for pattern, token in SHORT_CODES.items():
+        if re.fullmatch(pattern, name):
+            return token
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", name)
+    token = re.sub(r"[^A-Za-z0-9]+", "-", spaced).strip("-").upper()
+    if token.startswith("N-") and len(token) > 2:
+        token = token[2:]
+    return token or "FEATURE"
+
+
+def value_spec(template: str) -> str:
+    """The format spec of ``{value}`` in a catalog template (``""`` if none).
+
+    >>> value_spec("voluntary learning dropped {value:.0%} in the last 30 days")
+    '.0%'
+    """
+    for _, field, spec, _ in string.Formatter().parse(template):
+        if field == "value":
+            return spec or ""
+    return ""
+
+
+def short_description(description: str) -> str:
+    """The first clause of a catalog description, lower-cased (for texts)."""
+    text = re.split(r"[:.;(]", str(description), maxsplit=1)[0].strip()
+    return text[:1].lower() + text[1:] if text else text
+
+
+@dataclass
+class BusinessFeatures:
+    """The business features of a model's columns (see the module docstring).
+
+    ``info`` has one row per business feature (``kind``: ``numeric`` or ``categorical`` for
+    a single column, ``onehot`` for levels folded into a catalog feature, ``group`` for
+    columns folded by ``groups``, ``concept`` for a :data:`CONCEPTS` concept); ``columns``
+    one row per model column with its catalog entry (template, description, flags).
+    """
+
+    names: list[str]
+    member: np.ndarray  # (p,) business index of each model column
+    level: list[object]  # per model column: the one-hot level it stands for, or None
+    info: pd.DataFrame  # one row per business feature
+    columns: pd.DataFrame  # one row per model column
+    matrix: sparse.csr_matrix  # (p, B) 0/1
+
+    def fold(self, values: np.ndarray) -> np.ndarray:
+        """Sum per-column values (n, p) into business features (n, B)."""
+        if len(self.names) == len(self.member):
+            return np.asarray(values, dtype=np.float64)
+        return np.asarray(self.matrix.T.dot(np.asarray(values, dtype=np.float64).T).T)
+
+    def __post_init__(self) -> None:
+        # plain records: per-row pandas lookups are too slow for one-employee explanations
+        self.records = {r["business_feature"]: r for r in self.info.to_dict("records")}
+        self.column_records = {r["column"]: r for r in self.columns.to_dict("records")}
+        self.column_position = {c: j for j, c in enumerate(self.columns.index)}
+        self.kind = self.info["kind"].to_numpy(dtype=object)
+        self.family = self.info["family"].to_numpy(dtype=object)
+        self.actionable = self.info["actionable"].to_numpy(dtype=bool)
+        self.proxy = self.info["sensitive_proxy"].to_numpy(dtype=bool)
+        self._codes: dict[tuple[str, str], np.ndarray] = {}
+
+    def codes(self, prefix: str, direction: str) -> np.ndarray:
+        """Reason codes of every business feature for ``direction`` (``"UP"``/``"DOWN"``)."""
+        key = (prefix, direction)
+        if key not in self._codes:
+            fam = [FAMILY_CODES.get(f, "FEAT") for f in self.family]
+            tok = self.info["token"].tolist()
+            self._codes[key] = np.asarray(
+                [f"{prefix}-{f}-{t}-{direction}" for f, t in zip(fam, tok, strict=True)],
+                dtype=object,
+            )
+        return self._codes[key]
+
+
+def concept_groups(columns: list[str]) -> dict[str, str]:
+    """``{column: concept}`` for the columns matching :data:`CONCEPTS` (at least two)."""
+    out: dict[str, str] = {}
+    for name, spec in CONCEPTS.items():
+        members = [c for c in columns if re.fullmatch(spec["pattern"], c)]
+        if len(members) >= 2:
+            out.update({c: name for c in members})
+    return out
+
+
+def _normalize_groups(groups: Mapping | str | None, columns: list[str]) -> dict[str, str]:
+    """``{column: business feature}`` from either mapping direction."""
+    if groups is None:
+        return {}
+    if isinstance(groups, str):
+        raise ValueError(f"groups must be 'auto', None or a mapping, got {groups!r}")
+    if not isinstance(groups, Mapping):
+        raise TypeError(
+            "groups must be 'auto', None, a mapping {column: business feature} or "
+            f"{{business feature: [columns]}}, got {type(groups).__name__}"
+        )
+    out: dict[str, str] = {}
+    for key, value in groups.items():
+        if isinstance(value, str):
+            out[str(key)] = value
+        else:
+            for col in value:
+                out[str(col)] = str(key)
+    unknown = sorted(c for c in out if c not in columns)
+    if unknown:
+        raise ValueError(f"groups names column(s) that are not model columns: {unknown[:10]}")
+    return out
+
+
+def _entry(cat: pd.DataFrame, name: str) -> dict[str, object]:
+    """Catalog fields of ``name`` (neutral defaults for a column not in the catalog)."""
+    if len(cat) and name in cat.index:
+        r = cat.loc[name]
+        return {
+            "family": str(r["family"]),
+            "description": str(r["description"]),
+            "unit": str(r["unit"]),
+            "template": str(r["template"]),
+            "actionable": bool(r["actionable"]),
+            "direction": str(r["direction"]),
+            "sensitive_proxy": bool(r["sensitive_proxy"]),
+            "in_catalog": True,
+        }
+    return {
+        "family": "other",
+        "description": name,
+        "unit": "",
+        "template": "",
+        "actionable": False,
+        "direction": "neutral",
+        "sensitive_proxy": False,
+        "in_catalog": False,
+    }
+
+
+def business_features(
+    columns: list[str],
+    catalog: pd.DataFrame,
+    *,
+    groups: Mapping | str | None = None,
+    categorical: set[str] | None = None,
+) -> BusinessFeatures:
+    """Map the model ``columns`` to business features (see the module docstring)."""
+    categorical = categorical or set()
+    cat = catalog.set_index("name", drop=False) if len(catalog) else catalog
+    names_in_catalog = set(cat.index) if len(catalog) else set()
+    concepts = concept_groups(columns) if groups == "auto" else {}
+    explicit = {} if groups == "auto" else _normalize_groups(groups, columns)
+    column_set = set(columns)
+    # catalog names that could head one-hot levels: longest first
+    bases = sorted((n for n in names_in_catalog if n not in column_set), key=len, reverse=True)
+    names: list[str] = []
+    index: dict[str, int] = {}
+    member = np.empty(len(columns), dtype=np.int64)
+    level: list[object] = []
+    kinds: dict[str, str] = {}
+    for j, col in enumerate(columns):
+        lvl: object = None
+        kind = "categorical" if col in categorical else "numeric"
+        if col in explicit:
+            b = explicit[col]
+            if b != col:
+                kind = "group"
+        elif col in concepts:
+            b, kind = concepts[col], "concept"
+        elif col in names_in_catalog:
+            b = col
+        else:
+            b = col
+            for base in bases:
+                for sep in _SEPARATORS:
+                    if col.startswith(base + sep) and len(col) > len(base) + 1:
+                        b, lvl, kind = base, col[len(base) + 1 :], "onehot"
+                        break
+                if b != col:
+                    break
+        if b not in index:
+            index[b] = len(names)
+            names.append(b)
+            kinds[b] = kind
+        elif kinds[b] != kind:
+            kinds[b] = "group"
+        member[j] = index[b]
+        level.append(lvl)
+    rows = []
+    for b in names:
+        members = [c for c, m in zip(columns, member, strict=True) if names[m] == b]
+        kind = kinds[b]
+        if kind in ("numeric", "categorical") and (len(members) > 1 or members[0] != b):
+            kind = "group"
+        if kind == "concept":
+            spec = CONCEPTS[b]
+            entry = {
+                "family": spec["family"],
+                "description": spec["description"],
+                "unit": "",
+                "template": "",
+                "actionable": all(_entry(cat, c)["actionable"] for c in members),
+                "direction": "neutral",
+                "sensitive_proxy": any(_entry(cat, c)["sensitive_proxy"] for c in members),
+                "in_catalog": False,
+            }
+            token = spec["token"]
+        else:
+            entry = _entry(cat, b)
+            if kind == "group" and not entry["in_catalog"]:
+                entry["sensitive_proxy"] = any(_entry(cat, c)["sensitive_proxy"] for c in members)
+                fams = {_entry(cat, c)["family"] for c in members}
+                entry["family"] = fams.pop() if len(fams) == 1 else "other"
+            token = feature_token(b)
+        rows.append(
+            {"business_feature": b, **entry, "kind": kind, "columns": members, "token": token}
+        )
+    info = pd.DataFrame(rows).set_index("business_feature", drop=False)
+    col_rows = [{"column": c, **_entry(cat, c)} for c in columns]
+    col_info = pd.DataFrame(col_rows).set_index("column", drop=False)
+    matrix = sparse.csr_matrix(
+        (np.ones(len(columns)), (np.arange(len(columns)), member)),
+        shape=(len(columns), len(names)),
+    )
+    return BusinessFeatures(
+        names=names, member=member, level=level, info=info, columns=col_info, matrix=matrix
+    )

@@ -1,0 +1,104 @@
+"""The closed loop: review outputs become learning inputs, learning outputs succession inputs.
+
+* :class:`RuleSet` - trigger rules declared in code or YAML, validated on load, evaluated point
+  in time over a spine into an actions table (rule, facts, reason), idempotent across re-runs;
+* where actions go - :class:`ActionStore` (open actions and deliveries), :func:`emit_xapi`
+  (xAPI ``was-assigned`` statements on the LRS, once) and :class:`WebhookSender` (signed
+  webhooks with retries and idempotency keys);
+* :func:`calibration_flags` - top ratings with overdue compliance, hidden gems, gaps between
+  managers' ratings and the model, each with its evidence;
+* :func:`potential_bias` - the 9-box's potential axis by group (with
+  :func:`talentml.models.nine_box`), and :func:`plot_potential_bias`;
+* :class:`SkillOntology`, :func:`skill_profile` and :func:`bench_strength` - one skills
+  vocabulary, skill levels from learning records, succession readiness and learning paths;
+* :func:`learning_impact` - did completing a track change later ratings (matched difference
+  in differences with bootstrap intervals).
+
+>>> from talentml.loop import RuleSet
+>>> RuleSet([{"id": "r", "when": [{"feature": "rating_latest", "op": ">=", "value": "Exceeds"}],
+...           "then": [{"action": "notify", "target": "talent-team"}]}])
+RuleSet(['r'])
+"""
+
+from __future__ import annotations
+
+from ._actions import (
+    ACROSSX_PROFILE,
+    ACTION_NAMESPACE,
+    ASSIGNED_VERB,
+    SIGNATURE_HEADER,
+    ActionStore,
+    WebhookSender,
+    assignment_statements,
+    emit_xapi,
+    sign_payload,
+    statement_id,
+    verify_signature,
+    webhook_payload,
+)
+from ._bench import READINESS, BenchStrength, Role, bench_strength, skill_profile
+from ._flags import FLAGS, calibration_flags, failed_mandatory
+from ._impact import LearningImpact, learning_impact, track_completions
+from ._ninebox import PotentialBias, plot_potential_bias, potential_bias
+from ._ontology import DEFAULT_ABBREVIATIONS, DEFAULT_SYNONYMS, LEVEL_WORDS, SkillOntology
+from ._rules import (
+    ACTION_COLUMNS,
+    ACTION_TYPES,
+    OPERATORS,
+    RATING_SCALE,
+    RULE_KINDS,
+    ActionSpec,
+    Condition,
+    Rule,
+    RuleError,
+    RuleSet,
+    action_key,
+    competency_column,
+    competency_snapshot,
+)
+
+__all__ = [
+    "ACROSSX_PROFILE",
+    "ACTION_COLUMNS",
+    "ACTION_NAMESPACE",
+    "ASSIGNED_VERB",
+    "DEFAULT_ABBREVIATIONS",
+    "DEFAULT_SYNONYMS",
+    "FLAGS",
+    "LearningImpact",
+    "LEVEL_WORDS",
+    "SIGNATURE_HEADER",
+    "SkillOntology",
+    "ActionStore",
+    "BenchStrength",
+    "WebhookSender",
+    "assignment_statements",
+    "bench_strength",
+    "calibration_flags",
+    "emit_xapi",
+    "failed_mandatory",
+    "learning_impact",
+    "plot_potential_bias",
+    "potential_bias",
+    "sign_payload",
+    "skill_profile",
+    "statement_id",
+    "track_completions",
+    "verify_signature",
+    "webhook_payload",
+    "ACTION_TYPES",
+    "OPERATORS",
+    "PotentialBias",
+    "RATING_SCALE",
+    "READINESS",
+    "RULE_KINDS",
+    "ActionSpec",
+    "Condition",
+    "Role",
+    "Rule",
+    "RuleError",
+    "RuleSet",
+    "action_key",
+    "competency_column",
+    "competency_snapshot",
+]
