@@ -14,7 +14,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 import talentml.models as tm
 from talentml.exceptions import PurposeLimitationError
 from talentml.models import FlightRisk, HighPotential, RampUp
-from talentml.models._base import holdout_mask
+from talentml.models._base import fold_ids, holdout_mask
 from talentml.models._survival import aft_z, breslow, cumulative_hazard
 
 WEIGHTS_NOT_REPEATS = (
@@ -205,18 +205,31 @@ def test_unknown_category_levels_are_missing(caplog):
 
 def test_purpose_limitation():
     X, y, _ = _classification(n=200, n_employees=50)
-    for col in ("sex", "race_ethnicity", "Caregiver", "age_band"):
+    spellings = ("sex", "race_ethnicity", "Caregiver", "age_band", "Gender", "MaritalStatus")
+    for col in (*spellings, "marital-status", "Age", "Religion"):
         with pytest.raises(PurposeLimitationError, match=col):
             FlightRisk(n_jobs=1, n_estimators=5).fit(X.assign(**{col: "x"}), y)
-    X2 = X.assign(religion="x")
+    X2 = X.assign(union_member="x")
     FlightRisk(n_jobs=1, n_estimators=5).fit(X2, y)
-    tm.SENSITIVE_COLUMNS.add("religion")
+    tm.SENSITIVE_COLUMNS.add("union_member")
     try:
-        with pytest.raises(PurposeLimitationError, match="religion"):
+        with pytest.raises(PurposeLimitationError, match="union_member"):
             RampUp(n_jobs=1, n_estimators=5).fit(X2, np.exp(X["a"] + 3))
     finally:
-        tm.SENSITIVE_COLUMNS.discard("religion")
+        tm.SENSITIVE_COLUMNS.discard("union_member")
     assert {"sex", "race_ethnicity", "age_band", "caregiver"} <= tm.SENSITIVE_COLUMNS
+    assert {"gender", "age", "marital_status"} <= tm.PROTECTED_NAMES
+    # a research comparison removes a name explicitly; the contract's names stay refused
+    saved = set(tm.SENSITIVE_COLUMNS)
+    try:
+        tm.SENSITIVE_COLUMNS.discard("gender")
+        FlightRisk(n_jobs=1, n_estimators=5).fit(X.assign(Gender="x"), y)
+        tm.SENSITIVE_COLUMNS.discard("sex")
+        with pytest.raises(PurposeLimitationError, match="sex"):
+            FlightRisk(n_jobs=1, n_estimators=5).fit(X.assign(sex="x"), y)
+    finally:
+        tm.SENSITIVE_COLUMNS.clear()
+        tm.SENSITIVE_COLUMNS.update(saved)
 
 
 def test_monotone_constraints_auto_dict_none():
@@ -273,6 +286,40 @@ def test_calibration_is_held_out_by_employee_and_improves_brier():
     # predict/decision_function agree
     model = plain_iso
     assert np.array_equal(model.predict(Xte) == 1, model.decision_function(Xte) > 0)
+
+
+def test_cross_fitted_calibration_trains_on_every_row():
+    X, y, _ = _classification(n=6_000, n_employees=1_000, seed=2)
+    train = X["employee_id"].str[1:].astype(int) < 700
+    Xtr, ytr, Xte, yte = X[train], y[train], X[~train], y[~train]
+    kw = dict(n_estimators=80, scale_pos_weight=4.0, random_state=0, n_jobs=1)
+    raw = FlightRisk(calibration=None, **kw).fit(Xtr, ytr)
+    cv = FlightRisk(calibration="sigmoid", calibration_cv=4, **kw).fit(Xtr, ytr)
+    # the final booster saw every labelled row: the same booster as without calibration
+    assert cv.n_train_ == cv.n_calibration_ == len(Xtr)
+    p_raw, p_cv = raw.predict_proba(Xte)[:, 1], cv.predict_proba(Xte)[:, 1]
+    assert roc_auc_score(yte, p_cv) == pytest.approx(roc_auc_score(yte, p_raw), abs=1e-12)
+    # ... and the out-of-fold calibrator undoes the distortion
+    assert brier_score_loss(yte, p_cv) < brier_score_loss(yte, p_raw) - 0.01
+    assert abs(p_cv.mean() - yte.mean()) < 0.02
+    iso = HighPotential(calibration_cv=3, n_estimators=40, random_state=0, n_jobs=1).fit(Xtr, ytr)
+    assert iso.calibrator_["method"] == "isotonic"
+    for bad in (1, 2.5, True):
+        with pytest.raises(ValueError, match="calibration_cv"):
+            FlightRisk(calibration_cv=bad, n_estimators=5).fit(Xtr, ytr)
+
+
+def test_fold_ids_keep_employees_whole_and_balance_classes():
+    rng = np.random.RandomState(0)
+    groups = np.repeat([f"E{i}" for i in range(50)], rng.randint(1, 6, 50))
+    folds = fold_ids(len(groups), k=5, rng=rng, groups=groups)
+    frame = pd.DataFrame({"g": groups, "f": folds})
+    assert (frame.groupby("g")["f"].nunique() == 1).all()
+    assert sorted(frame.drop_duplicates("g")["f"].value_counts()) == [10] * 5
+    strat = fold_ids(100, k=4, rng=rng, groups=None, stratify=np.arange(100) % 10 == 0)
+    assert [int((strat[::10] == j).sum()) for j in range(4)] in ([3, 3, 2, 2], [2, 2, 3, 3])
+    with pytest.raises(ValueError, match="at least 6 employees"):
+        fold_ids(len(groups), k=6, rng=rng, groups=groups[:5])
 
 
 def test_holdout_mask_keeps_employees_whole():

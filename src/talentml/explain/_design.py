@@ -196,13 +196,14 @@ def check_not_sensitive(columns: list[str]) -> None:
     import sys
 
     from ..exceptions import PurposeLimitationError
+    from ..models._base import normalize_name
     from ..schemas import TABLES
 
     banned = {c.name for c in TABLES["sensitive"].columns} - {"employee_id"}
     models = sys.modules.get("talentml.models")
     banned |= {str(c) for c in getattr(models, "SENSITIVE_COLUMNS", ()) or ()}
-    banned = {b.strip().lower() for b in banned}
-    hits = [c for c in columns if str(c).strip().lower() in banned]
+    banned = {normalize_name(b) for b in banned}
+    hits = [c for c in columns if normalize_name(c) in banned]
     if hits:
         raise PurposeLimitationError(
             f"the model uses sensitive column(s) {hits}: protected attributes may not be model "

@@ -143,10 +143,10 @@ def age_band(
 
 
 def _banned_names(sensitive_columns: Iterable[str]) -> set[str]:
-    from ..models._base import sensitive_names
+    from ..models._base import normalize_name, sensitive_names
 
     names = set(sensitive_names())
-    names |= {str(c).strip().lower() for c in sensitive_columns if str(c) != "employee_id"}
+    names |= {normalize_name(c) for c in sensitive_columns if str(c) != "employee_id"}
     return names
 
 
@@ -163,9 +163,11 @@ def check_purpose(
     ``sensitive`` table passed to the audit, found in ``X`` or among the model's features,
     is a purpose-limitation breach.
     """
+    from ..models._base import normalize_name
+
     banned = _banned_names(sensitive_columns)
     if X is not None:
-        hits = [str(c) for c in X.columns if str(c).strip().lower() in banned]
+        hits = [str(c) for c in X.columns if normalize_name(c) in banned]
         if hits:
             raise PurposeLimitationError(
                 f"X holds sensitive column(s) {hits}: protected attributes come only from the "
@@ -173,7 +175,7 @@ def check_purpose(
                 "Drop them from X."
             )
     if model_features is not None:
-        hits = [str(c) for c in model_features if str(c).strip().lower() in banned]
+        hits = [str(c) for c in model_features if normalize_name(c) in banned]
         if hits:
             raise PurposeLimitationError(
                 f"the model uses sensitive column(s) {hits} as features: a protected attribute "

@@ -22,7 +22,7 @@ confidence intervals, against an oracle where one is known.
 from __future__ import annotations
 
 from ._backtest import Backtest, TimeSplit, backtest
-from ._base import SENSITIVE_COLUMNS
+from ._base import PROTECTED_NAMES, SENSITIVE_COLUMNS
 from ._evaluate import Evaluation, evaluate
 from ._flight_risk import FLIGHT_RISK_MONOTONE, FlightRisk
 from ._high_potential import HIGH_POTENTIAL_MONOTONE, HighPotential
@@ -63,6 +63,7 @@ __all__ = [
     "HIGH_POTENTIAL_MONOTONE",
     "NINE_BOX_PERSONAS",
     "RAMP_UP_MONOTONE",
+    "PROTECTED_NAMES",
     "SENSITIVE_COLUMNS",
     "FlightRisk",
     "HighPotential",

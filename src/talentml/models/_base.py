@@ -53,10 +53,46 @@ def _contract_sensitive() -> set[str]:
     return {c.name for c in TABLES["sensitive"].columns} - {"employee_id"}
 
 
-#: Column names that may never be model inputs (compared case-insensitively). It starts with
-#: the columns of the ``sensitive`` contract (which are always rejected); add your own names
-#: to it (it is a ``set``), or assign a new collection to ``talentml.models.SENSITIVE_COLUMNS``.
-SENSITIVE_COLUMNS: set[str] = _contract_sensitive()
+#: Names of protected attributes (US Title VII, ADEA, ADA; GDPR Art. 9; EU AI Act) that are
+#: refused as model inputs under any spelling (``Gender``, ``marital-status``, ``MaritalStatus``).
+PROTECTED_NAMES: frozenset[str] = frozenset(
+    {
+        "gender",
+        "sex",
+        "gender_identity",
+        "sexual_orientation",
+        "age",
+        "age_band",
+        "date_of_birth",
+        "birth_date",
+        "marital_status",
+        "race",
+        "ethnicity",
+        "race_ethnicity",
+        "religion",
+        "national_origin",
+        "nationality",
+        "disability",
+        "pregnancy",
+        "caregiver",
+        "veteran_status",
+        "genetic_information",
+    }
+)
+
+#: Column names that may never be model inputs (compared case-insensitively, ignoring ``_``,
+#: ``-`` and spaces). It starts with the columns of the ``sensitive`` contract (always
+#: rejected) and :data:`PROTECTED_NAMES`; add your own names to it (it is a ``set``), or
+#: assign a new collection to ``talentml.models.SENSITIVE_COLUMNS`` (for a research
+#: comparison that must use a protected attribute, remove its name there, explicitly).
+SENSITIVE_COLUMNS: set[str] = _contract_sensitive() | set(PROTECTED_NAMES)
+
+
+def normalize_name(name: object) -> str:
+    """A column name as the purpose-limitation checks compare it: lower case, letters and
+    digits only (``MaritalStatus``, ``marital_status`` and ``marital-status`` are one name)."""
+    return "".join(ch for ch in str(name).lower() if ch.isalnum())
+
 
 #: Columns of the label frames of :mod:`talentml.labels`; passing one inside ``X`` is leakage.
 LABEL_COLUMNS: tuple[str, ...] = (
@@ -77,19 +113,19 @@ MSG_N_FEATURES = "X has {n} features, but {name} is expecting {expected} feature
 
 
 def sensitive_names() -> set[str]:
-    """The lower-cased names that :func:`check_purpose` rejects (contract + user list)."""
+    """The normalized names :func:`check_purpose` rejects (contract + ``SENSITIVE_COLUMNS``)."""
     import sys
 
     package = sys.modules.get("talentml.models")
     user = getattr(package, "SENSITIVE_COLUMNS", SENSITIVE_COLUMNS)
     names = set(_contract_sensitive()) | {str(n) for n in (user or ())}
-    return {n.strip().lower() for n in names}
+    return {normalize_name(n) for n in names}
 
 
 def check_purpose(columns: Iterable[object], *, table: str = "X") -> None:
     """Raise :class:`PurposeLimitationError` if a column is a sensitive attribute."""
     banned = sensitive_names()
-    hits = [str(c) for c in columns if str(c).strip().lower() in banned]
+    hits = [str(c) for c in columns if normalize_name(c) in banned]
     if hits:
         raise PurposeLimitationError(
             f"{table} holds sensitive column(s) {hits}: protected attributes may only be used "
@@ -196,6 +232,42 @@ def holdout_mask(
             n_out = 0
         mask[rng.permutation(idx)[:n_out]] = True
     return mask
+
+
+def fold_ids(
+    n: int,
+    *,
+    k: int,
+    rng: np.random.RandomState,
+    groups: np.ndarray | None,
+    stratify: np.ndarray | None = None,
+) -> np.ndarray:
+    """Fold of each row (``0 .. k-1``): whole groups (employees) when ``groups`` is given.
+
+    Groups are dealt to the folds at random, in turn; without groups the rows of each class
+    of ``stratify`` are, so every fold holds both classes when possible.
+    """
+    if k < 2:
+        raise ValueError(f"a cross-fitting needs at least 2 folds, got {k!r}")
+    folds = np.empty(n, dtype=np.int64)
+    if groups is not None:
+        codes, uniques = pd.factorize(pd.Series(groups), sort=True)
+        if len(uniques) < k:
+            raise ValueError(
+                f"calibration_cv={k} needs at least {k} employees, the labelled rows hold "
+                f"{len(uniques)}"
+            )
+        dealt = np.empty(len(uniques), dtype=np.int64)
+        dealt[rng.permutation(len(uniques))] = np.arange(len(uniques)) % k
+        return dealt[codes]
+    if stratify is None:
+        stratify = np.zeros(n, dtype=np.int8)
+    offset = 0
+    for value in np.unique(stratify):
+        idx = np.flatnonzero(stratify == value)
+        folds[rng.permutation(idx)] = (np.arange(len(idx)) + offset) % k
+        offset += len(idx)
+    return folds
 
 
 class _ProgressCallback(xgb.callback.TrainingCallback):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from ._base import (
     MSG_Y_NONE,
     _XGBModel,
     fmt_rows,
+    fold_ids,
     holdout_mask,
     seed_from,
 )
@@ -150,7 +152,13 @@ class _CalibratedClassifier(ClassifierMixin, _XGBModel):
             raise ValueError(f"calibration must be one of {METHODS} or None, got {calibration!r}")
         n = len(frame)
         calib = np.zeros(n, dtype=bool)
-        if calibration is not None:
+        cv = self.calibration_cv
+        if cv is not None and (isinstance(cv, bool) or not isinstance(cv, Integral) or cv < 2):
+            raise ValueError(f"calibration_cv must be None or an integer >= 2, got {cv!r}")
+        if calibration is not None and cv is not None:
+            oof = self._cross_fit_margin(frame, target, weight, groups, rng, seed, int(cv))
+            self.calibrator_ = fit_calibrator(calibration, oof, target, weight)
+        elif calibration is not None:
             calib = holdout_mask(
                 n, fraction=self.calibration_fraction, rng=rng, groups=groups, stratify=target
             )
@@ -186,14 +194,15 @@ class _CalibratedClassifier(ClassifierMixin, _XGBModel):
             desc=f"{type(self).__name__} classifier",
         )
         self._finish_fit(train_frame, booster, meta)
-        self.calibrator_ = None
-        if calibration is not None:
+        if calibration is None:
+            self.calibrator_ = None
+        elif cv is None:
             margin = self._margin(booster, frame[calib])
             self.calibrator_ = fit_calibrator(
                 calibration, margin, target[calib], weight[calib] if weight is not None else None
             )
         self.n_train_ = int(fit_rows.sum())
-        self.n_calibration_ = int(calib.sum())
+        self.n_calibration_ = n if calibration is not None and cv is not None else int(calib.sum())
         self.n_unlabeled_ = int((~usable).sum())
         logger.info(
             "%s: booster on %d rows, calibration (%s) on %d held-out rows, %d unlabeled rows "
@@ -205,6 +214,55 @@ class _CalibratedClassifier(ClassifierMixin, _XGBModel):
             self.n_unlabeled_,
         )
         return frame_all, label_frame, usable, weight_all, rng
+
+    def _cross_fit_margin(
+        self,
+        frame: pd.DataFrame,
+        target: np.ndarray,
+        weight: np.ndarray | None,
+        groups: np.ndarray | None,
+        rng: np.random.RandomState,
+        seed: int,
+        k: int,
+    ) -> np.ndarray:
+        """Out-of-fold margins of ``k`` boosters, each trained without one fold of employees."""
+        folds = fold_ids(len(frame), k=k, rng=rng, groups=groups, stratify=target)
+        oof = np.empty(len(frame), dtype=np.float64)
+        for j in range(k):
+            held = folds == j
+            if len(np.unique(target[~held])) < 2:
+                raise ValueError(
+                    f"calibration_cv={k}: the rows outside fold {j} hold one class only; "
+                    "use fewer folds or calibration_cv=None"
+                )
+            rest = ~held
+            valid = None
+            if self.early_stopping_rounds:
+                valid = holdout_mask(
+                    int(rest.sum()),
+                    fraction=self.validation_fraction,
+                    rng=rng,
+                    groups=groups[rest] if groups is not None else None,
+                    stratify=target[rest],
+                )
+            booster, _ = self._train(
+                frame[rest],
+                objective=self._OBJECTIVE,
+                seed=seed + j + 1,
+                label=target[rest],
+                weight=weight[rest] if weight is not None else None,
+                valid=valid,
+                extra={"eval_metric": "logloss"},
+                desc=f"{type(self).__name__} calibration fold {j + 1}/{k}",
+            )
+            oof[held] = self._margin(booster, frame[held])
+        logger.info(
+            "%s: calibration on the out-of-fold margins of %d boosters (%d rows)",
+            type(self).__name__,
+            k,
+            len(frame),
+        )
+        return oof
 
     # ------------------------------------------------------------------------ predict
     def _proba1(self, X: Any) -> np.ndarray:
