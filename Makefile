@@ -9,7 +9,7 @@ RALPH_VENV := .venv-ralph
 EXTRAS := dev,docs,spark,polars,lrs,bench
 DEMO_OUT ?= demo-output
 
-.PHONY: demo test lint format docs docs-serve bench clean venv ralph
+.PHONY: demo test lint format docs docs-serve bench clean venv ralph browser
 
 venv: $(VENV)/.installed
 
@@ -28,10 +28,18 @@ $(RALPH_VENV)/.installed: $(VENV)/.installed
 	$(BIN)/uv pip install --quiet -p $(RALPH_VENV)/bin/python "ralph-malph[cli,lrs]>=5.1,<6" "requests>=2.31"
 	touch $@
 
+# Headless Chromium for tests/test_report.py (Debian packages; apt-get, as root or with sudo).
+browser:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends chromium chromium-driver; \
+	fi
+
 demo: venv
 	$(BIN)/talentml demo --out $(DEMO_OUT)
 
-test: venv ralph
+test: venv ralph browser
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/python -m pytest tests src/talentml --doctest-modules -p no:cacheprovider

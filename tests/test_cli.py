@@ -30,9 +30,11 @@ def test_demo_end_to_end(tmp_path):
             "--n-employees",
             "150",
             "--start",
-            "2024-01-01",
+            "2022-01-01",
             "--end",
             "2024-12-31",
+            "--n-estimators",
+            "20",
         ],
         capture_output=True,
         text=True,
@@ -42,16 +44,25 @@ def test_demo_end_to_end(tmp_path):
     assert res.returncode == 0, res.stderr[-3000:]
     assert "voluntary turnover" in res.stdout
     assert "mlflow ui --backend-store-uri sqlite:///" in res.stdout
+    # the top reasons of the highest-risk employees, in words, and the report
+    assert "Highest flight risk at the last cutoff, and why:" in res.stdout
+    assert "Report: " in res.stdout and (out / "report.html").exists()
     summary = json.loads((out / "summary.json").read_text())
     assert summary["organization"]["employees_ever"] > 150
+    assert summary["top_reasons"] and all(row["reasons"] for row in summary["top_reasons"])
+    assert summary["models"]["flight_risk.roc_auc"] > 0.5
     ingest = summary["ingest"]
     assert ingest["read"] == summary["organization"]["raw_statements"]
     for name in ("employees", "reviews", "statements", "identities"):
         assert (out / "tables" / f"{name}.parquet").exists()
     # The run is in the local MLflow store with its metrics.
     with sqlite3.connect(out / "mlflow.db") as db:
-        runs = db.execute("select run_uuid from runs").fetchall()
-        assert [r[0] for r in runs] == [summary["mlflow_run_id"]]
+        runs = {r[0] for r in db.execute("select run_uuid from runs").fetchall()}
+        models = {m["run_id"] for m in summary["registered"].values()}
+        assert runs == {summary["mlflow_run_id"], *models} and len(models) == 3
+        aliases = set(db.execute("select name, alias from registered_model_aliases"))
+    for name in ("talentml-flight-risk", "talentml-high-potential", "talentml-ramp-up"):
+        assert (name, "champion") in aliases
         metrics = dict(db.execute("select key, value from metrics"))
     assert metrics["org.oracle_auc_180d"] == pytest.approx(
         summary["organization"]["oracle_auc_180d"]

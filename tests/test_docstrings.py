@@ -23,6 +23,9 @@ PUBLIC_MODULES = [
     "talentml.explain",
     "talentml.fairness",
     "talentml.loop",
+    "talentml.report",
+    "talentml.tracking",
+    "talentml.serving",
     "talentml.xapi",
 ]
 # numpydoc checks enforced on every public function and class:

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> dict[str, pd.DataFrame]:
     out = tmp_path_factory.mktemp("demo")
-    args = ["--n-employees", "150", "--start", "2024-01-01", "--end", "2025-03-31"]
+    args = ["--n-employees", "150", "--start", "2024-01-01", "--end", "2025-03-31", "--no-report"]
     res = subprocess.run(
         [str(TALENTML), "demo", "--out", str(out), *args],
         capture_output=True,

@@ -29,7 +29,10 @@ _SUBMODULES = (
     "labels",
     "loop",
     "models",
+    "report",
     "schemas",
+    "serving",
+    "tracking",
     "xapi",
 )
 # names re-exported from a submodule, imported on first use
@@ -58,7 +61,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from . import labels as labels
     from . import loop as loop
     from . import models as models
+    from . import report as report
     from . import schemas as schemas
+    from . import serving as serving
+    from . import tracking as tracking
     from . import xapi as xapi
     from .models import FlightRisk as FlightRisk
     from .models import HighPotential as HighPotential

@@ -26,9 +26,11 @@ def run_demo(
     end: str = "2025-12-31",
     random_state: int = 0,
     tracking_uri: str | None = None,
+    n_estimators: int = 150,
+    report: bool = True,
     show_progress: bool | None = None,
 ) -> dict[str, Any]:
-    """Simulate an organization, check its contracts, and record the run in MLflow.
+    """Simulate an organization, run the whole loop, record it in MLflow and write the report.
 
     Parameters
     ----------
@@ -39,6 +41,11 @@ def run_demo(
         Passed to :func:`talentml.datasets.simulate_workforce`.
     tracking_uri : str, optional
         MLflow tracking URI; default ``sqlite:///<out>/mlflow.db``.
+    n_estimators : int, default 150
+        Trees of each model of the pipeline.
+    report : bool, default True
+        Run the pipeline (features, labels, models, explanations, audits, loop) and write
+        ``<out>/report.html`` (:func:`talentml._demo_pipeline.run_pipeline`).
 
     Returns
     -------
@@ -78,17 +85,88 @@ def run_demo(
         "tables": {name: len(table) for name, table in org.tables.items()},
         "timings": {k: round(v, 2) for k, v in timings.items()},
     }
-    summary.update(_ingest(org, out, timings))
+    counts, ingested = _ingest(org, out, timings)
+    summary.update(counts)
+    pipeline = None
+    if report:
+        from ._demo_pipeline import run_pipeline
+
+        t = time.perf_counter()
+        pipeline = run_pipeline(
+            out,
+            org=org,
+            ingested=ingested,
+            random_state=random_state,
+            n_estimators=n_estimators,
+            report=False,
+            show_progress=show_progress,
+        )
+        timings["pipeline_s"] = time.perf_counter() - t
+        summary["models"] = pipeline.metrics()
+        summary["top_reasons"] = _top_reasons(pipeline.reasons, n_employees=5)
     summary["timings"] = {k: round(v, 2) for k, v in timings.items()}
 
     uri = tracking_uri or f"sqlite:///{out / 'mlflow.db'}"
     summary["tracking_uri"] = uri
     summary["mlflow_run_id"] = _track(summary, uri, out, tables_dir, n_employees, random_state)
+    if pipeline is not None:
+        import mlflow
+
+        from .tracking._demo_models import log_demo_models
+
+        # the three models, trained in tracked runs, registered and promoted to champion
+        t = time.perf_counter()
+        summary["registered"] = log_demo_models(
+            org,
+            ingested.statements,
+            tracking_uri=uri,
+            n_estimators=n_estimators,
+            random_state=random_state,
+            show_progress=show_progress,
+        )
+        timings["registry_s"] = time.perf_counter() - t
+        summary["timings"] = {k: round(v, 2) for k, v in timings.items()}
+        experiment = mlflow.get_experiment_by_name("talentml-demo")
+        runs = {"simulated-organization": summary["mlflow_run_id"]}
+        runs.update({f"{key} model": m["run_id"] for key, m in summary["registered"].items()})
+        path = pipeline.write_report(
+            out / "report.html",
+            mlflow_runs=pd.DataFrame(
+                {
+                    "name": list(runs),
+                    "run_id": list(runs.values()),
+                    "experiment_id": experiment.experiment_id,
+                }
+            ),
+            tracking_uri=uri,
+            mlflow_ui="http://127.0.0.1:5000",
+            show_progress=show_progress,
+        )
+        summary["report"] = str(path)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
     return summary
 
 
-def _ingest(org, out: Path, timings: dict[str, float]) -> dict[str, Any]:
+def _top_reasons(reasons: pd.DataFrame, *, n_employees: int) -> list[dict[str, Any]]:
+    """The reasons raising the risk of the ``n_employees`` highest-risk employees."""
+    if reasons.empty:
+        return []
+    top = reasons.sort_values(["score", "employee_id", "rank"], ascending=[False, True, True])
+    out = []
+    for employee, rows in top.groupby("employee_id", sort=False):
+        out.append(
+            {
+                "employee_id": str(employee),
+                "flight_risk": round(float(rows["score"].iloc[0]), 3),
+                "reasons": rows["text"].astype(str).tolist(),
+            }
+        )
+        if len(out) == n_employees:
+            break
+    return out
+
+
+def _ingest(org, out: Path, timings: dict[str, float]) -> tuple[dict[str, Any], Any]:
     """Ingest the raw statements: validate, normalize, void, deduplicate, pseudonymize."""
     from . import xapi
 
@@ -102,7 +180,8 @@ def _ingest(org, out: Path, timings: dict[str, float]) -> dict[str, Any]:
     }
     counts["unmapped_actors"] = int(result.statements["employee_id"].isna().sum())
     reasons = report.reasons.groupby("reason")["count"].sum().sort_values(ascending=False)
-    return {"ingest": counts, "quarantine_reasons": {str(k): int(v) for k, v in reasons.items()}}
+    reasons = {str(k): int(v) for k, v in reasons.items()}
+    return {"ingest": counts, "quarantine_reasons": reasons}, result
 
 
 def _secret() -> str:
@@ -131,6 +210,7 @@ def _track(
             metrics.update(
                 {f"ingest.{k}": float(v) for k, v in summary["ingest"].items() if _is_number(v)}
             )
+        metrics.update({f"model.{k}": v for k, v in summary.get("models", {}).items()})
         mlflow.log_metrics(metrics)
         mlflow.log_dict(summary, "summary.json")
         return run.info.run_id

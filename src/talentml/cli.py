@@ -38,6 +38,10 @@ def demo(
     tracking_uri: Annotated[
         str | None, typer.Option(help="MLflow tracking URI (default: a SQLite store in OUT).")
     ] = None,
+    n_estimators: Annotated[int, typer.Option(help="Trees of each model.")] = 150,
+    report: Annotated[
+        bool, typer.Option(help="Train, explain, audit and write OUT/report.html.")
+    ] = True,
 ) -> None:
     """Run the whole loop on a simulated organization with a local MLflow store."""
     from ._demo import run_demo
@@ -49,6 +53,8 @@ def demo(
         end=end,
         random_state=seed,
         tracking_uri=tracking_uri,
+        n_estimators=n_estimators,
+        report=report,
     )
     org = s["organization"]
     typer.echo(f"Simulated organization ({n_employees} employees at start, seed {seed}):")
@@ -63,9 +69,30 @@ def demo(
             "Ingested statements: "
             + ", ".join(f"{k} {v:,}" for k, v in s["ingest"].items() if isinstance(v, int))
         )
+    for name, value in sorted(s.get("models", {}).items()):
+        if name.endswith((".roc_auc", ".c_index_interval")):
+            typer.echo(f"  {name:<30} {value:>7.3f}")
+    if s.get("top_reasons"):
+        typer.echo("Highest flight risk at the last cutoff, and why:")
+        for row in s["top_reasons"]:
+            typer.echo(f"  {row['employee_id']}  {row['flight_risk']:.0%}")
+            for text in row["reasons"]:
+                typer.echo(f"    - {text}")
     typer.echo(f"Outputs in {Path(out).resolve()}")
+    if "report" in s:
+        typer.echo(f"Report: {s['report']} (open it in a browser)")
+    for m in s.get("registered", {}).values():
+        typer.echo(
+            f"  registered {m['registered_name']} v{m['version']} @{m['alias']}: "
+            f"{m['metric']} {m['value']:.3f} [{m['ci_low']:.3f}, {m['ci_high']:.3f}]"
+        )
     typer.echo(f"MLflow run {s['mlflow_run_id']}; open the UI with:")
     typer.echo(f"  .venv/bin/mlflow ui --backend-store-uri {s['tracking_uri']} --host 127.0.0.1")
+
+
+from .tracking._cli import train_command  # noqa: E402
+
+app.command("train")(train_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

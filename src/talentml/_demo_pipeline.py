@@ -1,0 +1,551 @@
+"""The main job end to end on a simulated organization, written up as ``report.html``.
+
+simulate -> ingest xAPI -> point-in-time features -> labels -> time split -> train
+FlightRisk, HighPotential and RampUp (:func:`train_models`, the one training step) ->
+evaluate on the held-out period -> explain -> 9-box -> bias audit and caregiver hours ->
+trigger rules and calibration flags -> :func:`talentml.report.build_report`.
+
+Every step is a function of what the previous ones returned; nothing reads the clock.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from .config import show_progress as _show_progress
+
+__all__ = [
+    "DEMO_RULES",
+    "MIN_HISTORY",
+    "MSG_HISTORY",
+    "DemoPipeline",
+    "Split",
+    "run_pipeline",
+    "train_models",
+]
+
+logger = logging.getLogger(__name__)
+
+#: The trigger rules of the demo (the closed loop: reviews and scores become learning actions).
+DEMO_RULES = """
+version: 1
+rules:
+  - id: pm-remediation
+    name: Project Management remediation
+    kind: remediation
+    when:
+      - {competency: Project Management, op: "<", value: 3}
+    then:
+      - action: enroll
+        target: https://lms.acme.example/course/project-management-foundations
+        title: Project Management Fundamentals
+        due_days: 30
+  - id: emerging-leaders
+    name: Emerging Leaders nomination
+    kind: acceleration
+    when:
+      - {feature: rating_latest, op: ">=", value: Exceeds}
+      - {feature: tenure_days, op: ">", value: 730}
+    then:
+      - {action: recommend, target: "https://lms.acme.example/program/leadership",
+         title: Emerging Leaders Program, open_days: 180}
+  - id: retention-check-in
+    name: Retention check-in
+    kind: retention
+    when:
+      - {score: flight_risk, op: ">", value: 0.15}
+    then:
+      - {action: alert, target: manager, open_days: 60}
+"""
+
+#: Selection rule audited for bias: the high-potential shortlist.
+TOP_K = 0.10
+
+#: Shortest simulated history the pipeline runs on: six months of learning history before the
+#: first cutoff, then a 365-day label window on each side of the time split.
+MIN_HISTORY = pd.Timedelta(days=1_000)
+
+MSG_HISTORY = (
+    "run_pipeline needs at least {need} days of history (six months before the first cutoff, "
+    "then 365-day labels on both sides of the time split); the organization covers {start} "
+    "to {end} ({days} days). Simulate a longer period (e.g. start='2023-01-01', "
+    "end='2025-12-31') or skip the pipeline (talentml demo --no-report)."
+)
+
+
+@dataclass
+class Split:
+    """Training and held-out rows of one model, split in time (no label leakage).
+
+    Training rows have ``as_of + horizon <= test_start`` and their targets as known at
+    ``test_start`` (durations and ramp-up intervals censored there); held-out rows have
+    ``as_of >= test_start``.
+    """
+
+    X_train: pd.DataFrame
+    y_train: pd.DataFrame
+    X_test: pd.DataFrame
+    y_test: pd.DataFrame
+    test_start: pd.Timestamp
+    horizon: str
+
+
+@dataclass
+class DemoPipeline:
+    """Everything the pipeline made: models, evaluations, explanations, audits, actions."""
+
+    out: Path
+    org: Any
+    ingest: Any
+    splits: dict[str, Split]
+    models: dict[str, Any]
+    evaluations: dict[str, Any]
+    explanation: Any
+    reasons: pd.DataFrame
+    nine_box: pd.DataFrame
+    bias_audit: Any
+    caregiver: Any
+    actions: pd.DataFrame
+    calibration_flags: pd.DataFrame
+    settings: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
+    report_path: Path | None = None
+
+    def metrics(self) -> dict[str, float]:
+        """Headline metrics (``flight_risk.roc_auc``, ...) as plain floats, e.g. for MLflow."""
+        out: dict[str, float] = {}
+        for name, ev in self.evaluations.items():
+            for row in ev.metrics.itertuples(index=False):
+                if np.isfinite(row.value):
+                    out[f"{name}.{row.metric}"] = float(row.value)
+        return out
+
+    def write_report(
+        self,
+        path: str | Path | None = None,
+        *,
+        mlflow_runs: Mapping[str, str] | pd.DataFrame | None = None,
+        tracking_uri: str | None = None,
+        mlflow_ui: str | None = None,
+        show_progress: bool | None = None,
+    ) -> Path:
+        """(Re)write the report, e.g. once the MLflow run ids are known."""
+        from .report import build_report
+
+        org = self.org
+        settings = dict(self.settings)
+        settings.update({f"time: {k}": f"{v:.1f} s" for k, v in self.timings.items()})
+        path = Path(path) if path is not None else self.out / "report.html"
+        self.report_path = build_report(
+            path,
+            title="talentml demo: a simulated organization, end to end",
+            organization=org.summary(),
+            tables={name: len(t) for name, t in org.tables.items()},
+            ingest=self.ingest.report,
+            settings=settings,
+            flight_risk=self.evaluations["flight_risk"],
+            explanation=self.explanation,
+            reasons=self.reasons,
+            nine_box=self.nine_box,
+            high_potential=self.evaluations["high_potential"],
+            ramp_up=self.evaluations["ramp_up"],
+            bias_audit=self.bias_audit,
+            caregiver=self.caregiver,
+            actions=self.actions,
+            calibration_flags=self.calibration_flags,
+            mlflow_runs=mlflow_runs,
+            tracking_uri=tracking_uri,
+            mlflow_ui=mlflow_ui,
+            show_progress=show_progress,
+        )
+        return self.report_path
+
+
+# --------------------------------------------------------------------------------- steps
+def _ingest(org: Any) -> Any:
+    from . import xapi
+    from ._demo import _secret
+
+    # Hundreds of thousands of statement dicts are alive: with the cyclic garbage collector on,
+    # every collection walks them all. (gc.freeze would do too, but it hides objects from
+    # gc.get_referrers, which libraries imported during the ingest may call.)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return xapi.ingest(
+            org.raw_statements, identities=org.identities, secret=_secret(), progress=False
+        )
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _features(spine: pd.DataFrame, statements: pd.DataFrame, org: Any) -> pd.DataFrame:
+    from . import features
+
+    return features.build(
+        spine,
+        statements=statements,
+        employees=org.employees,
+        reviews=org.reviews,
+        competency_ratings=org.competency_ratings,
+        job_events=org.job_events,
+        catalog=org.catalog,
+        learning_since=org.start,
+        show_progress=False,
+    )
+
+
+def _split(X: pd.DataFrame, y: pd.DataFrame, horizon: str) -> Split:
+    """One out-of-time split (:class:`~talentml.models.TimeSplit` with one fold)."""
+    from .models import TimeSplit
+    from .models._backtest import _censor_at
+
+    cv = TimeSplit(n_splits=1, horizon=horizon)
+    period = cv.periods(X, y).iloc[0]
+    train, test = next(cv.split(X, y))
+    start = period["test_start"]
+    y_train = _censor_at(y, X, train, start, "as_of").reset_index(drop=True)
+    return Split(
+        X_train=X.iloc[train].reset_index(drop=True),
+        y_train=y_train,
+        X_test=X.iloc[test].reset_index(drop=True),
+        y_test=y.iloc[test].reset_index(drop=True),
+        test_start=start,
+        horizon=horizon,
+    )
+
+
+def _ramp_scale(split: Split) -> float:
+    """AFT scale of RampUp: spread of log ramp-up days within department (training rows)."""
+    y, X = split.y_train, split.X_train
+    seen = y["observed"].to_numpy(dtype=bool) & np.isfinite(y["upper_days"].to_numpy(float))
+    if seen.sum() < 10:
+        return 1.0
+    mid = np.log((y["lower_days"] + y["upper_days"]) / 2)[seen]
+    dept = X["department"].astype(str).to_numpy()[seen]
+    spread = mid.groupby(dept).transform(lambda v: v - v.mean()).std()
+    return float(spread) if np.isfinite(spread) and spread > 0 else 1.0
+
+
+def train_models(
+    splits: Mapping[str, Split],
+    *,
+    n_estimators: int = 150,
+    n_jobs: int | None = 1,
+    random_state: int = 0,
+) -> dict[str, Any]:
+    """Fit the three models on their training rows: the pipeline's one training step.
+
+    This is the function to switch to ``talentml.tracking.train`` (one MLflow run per model:
+    ``tracking.train(estimator, split.X_train, split.y_train, ...)`` in place of
+    ``estimator.fit``): it gets the unfitted estimators' settings and the training rows, and
+    returns the fitted models by name (``flight_risk``, ``high_potential``, ``ramp_up``).
+    """
+    from .models import FlightRisk, HighPotential, RampUp
+
+    common = {
+        "n_estimators": n_estimators,
+        "n_jobs": n_jobs,
+        "random_state": random_state,
+        "show_progress": False,
+    }
+    estimators = {
+        "flight_risk": FlightRisk(horizon=splits["flight_risk"].horizon, **common),
+        "high_potential": HighPotential(horizon=splits["high_potential"].horizon, **common),
+        "ramp_up": RampUp(distribution_scale=_ramp_scale(splits["ramp_up"]), **common),
+    }
+    fitted = {}
+    for name, estimator in estimators.items():
+        split = splits[name]
+        t = time.perf_counter()
+        fitted[name] = estimator.fit(split.X_train, split.y_train)
+        logger.info(
+            "trained %s on %d rows in %.1f s", name, len(split.X_train), time.perf_counter() - t
+        )
+    return fitted
+
+
+def _snapshot(split: Split) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The held-out rows at the first test date with a known label: one row per employee."""
+    known = split.y_test["label"].notna().to_numpy()
+    first = split.X_test.loc[known, "as_of"].min()
+    rows = (split.X_test["as_of"] == first).to_numpy() & known
+    return (
+        split.X_test[rows].reset_index(drop=True),
+        split.y_test[rows].reset_index(drop=True),
+    )
+
+
+# ------------------------------------------------------------------------------ the job
+def run_pipeline(
+    out: str | Path = "demo-output",
+    *,
+    n_employees: int = 2_000,
+    start: str = "2023-01-01",
+    end: str = "2025-12-31",
+    random_state: int = 0,
+    org: Any = None,
+    ingested: Any = None,
+    n_estimators: int = 150,
+    n_bootstrap: int = 100,
+    n_jobs: int | None = 1,
+    report: bool = True,
+    mlflow_runs: Mapping[str, str] | pd.DataFrame | None = None,
+    tracking_uri: str | None = None,
+    mlflow_ui: str | None = None,
+    show_progress: bool | None = None,
+) -> DemoPipeline:
+    """Run the main job on a simulated organization and write ``<out>/report.html``.
+
+    Parameters
+    ----------
+    out : str or Path
+        Output folder (created); the report is ``report.html`` in it.
+    n_employees, start, end, random_state
+        The simulated organization (:func:`talentml.datasets.simulate_workforce`).
+    org : Workforce, optional
+        An organization already simulated (then ``n_employees``, ``start`` and ``end`` are
+        not used).
+    ingested : Ingest, optional
+        Its statements already ingested (:func:`talentml.xapi.ingest`).
+    n_estimators : int, default 150
+        Trees of each model.
+    n_bootstrap : int, default 100
+        Bootstrap resamples of the metrics' and impact ratios' intervals.
+    n_jobs : int or None, default 1
+        Threads of XGBoost. One thread is the fastest on the small training sets of the demo
+        (two threads were ten times slower on a busy 2-core machine).
+    report : bool, default True
+        Write ``<out>/report.html`` now; False leaves it to :meth:`DemoPipeline.write_report`
+        (e.g. once the MLflow run ids are known).
+    mlflow_runs, tracking_uri, mlflow_ui
+        Passed to :func:`talentml.report.build_report`.
+    show_progress : bool, optional
+        A progress bar over the steps (default: talentml's setting).
+
+    Returns
+    -------
+    DemoPipeline
+        Models, evaluations, explanations, audits, actions, timings and ``report_path``.
+
+    Raises
+    ------
+    ValueError
+        If the organization covers less than :data:`MIN_HISTORY` (checked before any work).
+
+    Examples
+    --------
+    >>> from talentml._demo_pipeline import run_pipeline
+    >>> result = run_pipeline("demo-output", n_employees=300)  # doctest: +SKIP
+    >>> result.report_path.name  # doctest: +SKIP
+    'report.html'
+    """
+    from . import fairness, labels, loop
+    from . import features as tf
+    from .datasets import simulate_workforce
+    from .explain import explain
+    from .models import evaluate, nine_box
+
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    show = _show_progress() if show_progress is None else bool(show_progress)
+    steps = tqdm(total=9, desc="demo", unit="step", disable=not show)
+    timings: dict[str, float] = {}
+    clock = [time.perf_counter()]
+
+    def done(name: str) -> None:
+        now = time.perf_counter()
+        timings[name] = now - clock[0]
+        clock[0] = now
+        steps.set_postfix_str(name)
+        steps.update()
+        logger.info("demo pipeline: %s in %.1f s", name, timings[name])
+
+    span = (pd.Timestamp(end) - pd.Timestamp(start)) if org is None else (org.end - org.start)
+    if span < MIN_HISTORY:
+        first_day = pd.Timestamp(start) if org is None else org.start
+        last_day = pd.Timestamp(end) if org is None else org.end
+        raise ValueError(
+            MSG_HISTORY.format(
+                need=MIN_HISTORY.days,
+                start=first_day.date(),
+                end=last_day.date(),
+                days=span.days,
+            )
+        )
+    if org is None:
+        org = simulate_workforce(
+            n_employees=n_employees,
+            start=start,
+            end=end,
+            random_state=random_state,
+            show_progress=False,
+        )
+    done("simulate")
+    if ingested is None:
+        ingested = _ingest(org)
+    statements = ingested.statements
+    done("ingest")
+
+    # features on a monthly spine from six months after the start (learning history needs time)
+    first = (org.start + pd.DateOffset(months=6)).normalize()
+    spine = tf.make_spine(org.employees, start=first, end=org.end, freq="MS")
+    X = _features(spine, statements, org)
+    ramp = labels.ramp_up(org.employees, org.productivity, hired_after=org.start)
+    ramp_rows = labels.ramp_up_spine(ramp, days_after_hire=30)
+    ramp_rows = ramp_rows[ramp_rows["censored"].isna()].reset_index(drop=True)
+    XR = _features(ramp_rows[["employee_id", "as_of"]], statements, org)
+    done("features")
+
+    ids = X[["employee_id", "as_of"]]
+    y_exit = labels.flight_risk(ids, org.employees, horizon="180D")
+    y_hipo = labels.high_potential(ids, org.job_events, horizon="365D", employees=org.employees)
+    splits = {
+        "flight_risk": _split(X, y_exit, "180D"),
+        "high_potential": _split(X, y_hipo, "365D"),
+        "ramp_up": _split(XR, ramp_rows, "365D"),
+    }
+    done("labels")
+
+    models = train_models(
+        splits, n_estimators=n_estimators, n_jobs=n_jobs, random_state=random_state
+    )
+    done("train")
+
+    truth = org.truth
+    oracles = {
+        "flight_risk": truth.exit_probability(splits["flight_risk"].X_test, "180D").to_numpy(),
+        "high_potential": truth.high_potential_probability(
+            splits["high_potential"].X_test, "365D"
+        ).to_numpy(),
+    }
+    evaluations = {}
+    for name, split in splits.items():
+        oracle = oracles.get(name)
+        if oracle is not None and np.isnan(oracle).any():
+            oracle = None  # the simulator has no oracle for some rows: compare without it
+        evaluations[name] = evaluate(
+            models[name],
+            split.X_test,
+            split.y_test,
+            n_bootstrap=n_bootstrap,
+            random_state=random_state,
+            oracle=oracle,
+            show_progress=False,
+        )
+    done("evaluate")
+
+    # the loop acts on the latest cutoff: everyone employed then
+    now = X[X["as_of"] == X["as_of"].max()].reset_index(drop=True)
+    flight = models["flight_risk"]
+    hipo = models["high_potential"]
+    risk = pd.Series(flight.predict_proba(now)[:, 1], index=now.index, name="flight_risk")
+    potential = pd.Series(hipo.predict_proba(now)[:, 1], index=now.index, name="high_potential")
+    explanation = explain(flight, now, show_progress=False)
+    all_reasons = explanation.top_reasons(3, direction="up")
+    top = now.assign(score=risk).nlargest(20, "score")[["employee_id", "as_of", "score"]]
+    reasons = all_reasons.merge(top, on=["employee_id", "as_of"], how="inner")
+    grid = nine_box(now, potential=potential)
+    done("explain")
+
+    X_audit, y_audit = _snapshot(splits["high_potential"])
+    purpose = f"high-potential shortlist (top {TOP_K:.0%}) on the simulated organization"
+    caregiver = fairness.caregiver_hours(
+        hipo,
+        X_audit,
+        y_audit,
+        sensitive=org.sensitive,
+        X_train=splits["high_potential"].X_train,
+        y_train=splits["high_potential"].y_train,
+        top_k=TOP_K,
+        n_bootstrap=n_bootstrap,
+        random_state=random_state,
+        show_progress=False,
+        purpose=purpose,
+    )
+    bias = fairness.audit(
+        hipo,
+        X_audit,
+        y_audit,
+        sensitive=org.sensitive,
+        top_k=TOP_K,
+        n_bootstrap=n_bootstrap,
+        random_state=random_state,
+        purpose=purpose,
+        audit_date=str(X_audit["as_of"].iloc[0].date()),
+        data_source="test",
+        show_progress=False,
+    )
+    done("fairness")
+
+    rules = loop.RuleSet.from_yaml(DEMO_RULES)
+    actions = rules.evaluate(
+        now,
+        competency_ratings=org.competency_ratings,
+        scores=risk.to_frame(),
+        explanations=all_reasons,
+        catalog=org.catalog,
+    )
+    flags = loop.calibration_flags(
+        now,
+        model_score=potential,
+        statements=statements,
+        catalog=org.catalog,
+        employees=org.employees,
+    )
+    done("loop")
+    steps.close()
+
+    settings = {
+        "organization": f"simulated, {len(org.employees):,} employees ever, seed {random_state}",
+        "period": f"{org.start.date()} to {org.end.date()}",
+        "feature rows": f"{len(X):,} (monthly from {first.date()}) x {X.shape[1] - 2} features",
+        "trees per model": n_estimators,
+        "bootstrap resamples": n_bootstrap,
+    }
+    for name, split in splits.items():
+        settings[f"{name} split"] = (
+            f"train {len(split.X_train):,} rows (as_of + {split.horizon} <= "
+            f"{split.test_start.date()}), test {len(split.X_test):,} rows from "
+            f"{split.test_start.date()}"
+        )
+    settings["loop cutoff"] = f"{now['as_of'].iloc[0].date()} ({len(now):,} employees)"
+    result = DemoPipeline(
+        out=out,
+        org=org,
+        ingest=ingested,
+        splits=splits,
+        models=models,
+        evaluations=evaluations,
+        explanation=explanation,
+        reasons=reasons,
+        nine_box=grid,
+        bias_audit=bias,
+        caregiver=caregiver,
+        actions=actions,
+        calibration_flags=flags,
+        settings=settings,
+        timings=timings,
+    )
+    if report:
+        t = time.perf_counter()
+        result.write_report(
+            mlflow_runs=mlflow_runs,
+            tracking_uri=tracking_uri,
+            mlflow_ui=mlflow_ui,
+            show_progress=False,
+        )
+        timings["report"] = time.perf_counter() - t
+        logger.info("demo pipeline: report written to %s", result.report_path)
+    return result
