@@ -101,7 +101,7 @@ def _non_negative(s: pd.Series) -> pd.Series:
 
 
 def _non_blank(s: pd.Series) -> pd.Series:
-    return s.astype("string").str.strip().str.len() > 0
+    return s.astype("string[pyarrow]").str.strip().str.len() > 0
 
 
 def _iana(s: pd.Series) -> pd.Series:

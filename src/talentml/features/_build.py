@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -30,6 +33,12 @@ logger = logging.getLogger(__name__)
 DEFAULT_WINDOWS = ("30D", "90D", "365D")
 #: Statements per chunk when DuckDB computes learning features in pieces (bounded memory).
 CHUNK_STATEMENTS = 1_500_000
+#: Eager parts (chunks of learning features, review and HRIS features) computed side by
+#: side, each in a thread with its own DuckDB cursor. With more than one, chunks shrink in
+#: proportion so that the memory in flight stays that of one chunk; float sums (minutes,
+#: scores) are taken in extended precision per chunk, so other chunk bounds can change
+#: their last bits (about 1e-13). Default 1: the chunks one after the other.
+PARALLEL_TASKS = 1
 
 #: Columns each input table must have (beyond the contract's optional ones).
 _REQUIRED = {
@@ -433,6 +442,12 @@ def build(
     clash = sorted(set(spine_cols) & ({s.name for s in specs} | {_frame.RID}))
     if clash:
         raise ValueError(f"spine columns {clash} clash with feature names: rename them")
+    if by_family["learning"] and _frame.kind_of(statements, name="statements") in (
+        "pandas",
+        "polars",
+    ):
+        # the compiled readers load while the inputs are validated
+        threading.Thread(target=_warm_kernels, name="talentml-kernels", daemon=True).start()
     _validate_pandas(inputs)
     spine_kind = _frame.kind_of(spine, name="spine")
     if spine_kind == "pandas":
@@ -464,7 +479,10 @@ def build(
         eager = session.kind in ("pandas", "polars")
         n_spine = len(spine) if spine_kind in ("pandas", "polars") else None
         n_stmt = len(statements) if _frame.kind_of(statements) in ("pandas", "polars") else 0
-        n_chunks = max(1, math.ceil(n_stmt / CHUNK_STATEMENTS)) if eager else 1
+        # with parts computed side by side, chunks are smaller: the memory in flight stays
+        # that of one chunk of CHUNK_STATEMENTS
+        per_chunk = max(1, CHUNK_STATEMENTS // max(1, PARALLEL_TASKS))
+        n_chunks = max(1, math.ceil(n_stmt / per_chunk)) if eager else 1
         opts = {"grace": grace, "learning_since_us": since_us}
         steps = (
             n_chunks * bool(by_family["learning"])
@@ -475,39 +493,45 @@ def build(
         with tqdm(total=steps, desc="features", unit="step", disable=not progress) as bar:
             if eager:
                 out = _frame.EagerResult(spine, [(s.name, s.dtype) for s in specs])
-                if by_family["learning"]:
-                    # chunks of employees bound the memory of statement-scale work
-                    pieces = (
-                        session.split_by_employee(
-                            {"statements": t["statements"], "spine": t["spine"]},
-                            t["employees"],
-                            n_chunks,
-                        )
-                        if n_chunks > 1
-                        else [{}]
-                    )
-                    for i, piece in enumerate(pieces):
-                        step = time.perf_counter()
-                        t_chunk = {**t, **piece, "statements_all": t["statements"]}
-                        plan = LearningPlan(d, t_chunk, by_family["learning"], wins, **opts)
-                        out.add(_learning_eager(session, plan, t_chunk))
-                        logger.debug(
-                            "learning features, chunk %d of %d: %.2f s",
-                            i + 1,
-                            n_chunks,
-                            time.perf_counter() - step,
-                        )
-                        bar.update()
+                tasks: list[tuple[str, Callable[[Any], Any]]] = []
                 for family, make in (("reviews", _reviews_part), ("hris", _hris_part)):
                     if by_family[family]:
                         q = Query()
                         q.extend(common_ctes(d, t))
                         ctes, select = make(d, t, columns, by_family[family])
                         q.extend(ctes)
-                        step = time.perf_counter()
-                        out.add(session.run(q.render(select), eager=True))
-                        logger.debug("%s features: %.2f s", family, time.perf_counter() - step)
-                        bar.update()
+                        tasks.append((f"{family} features", partial(_run_eager, q.render(select))))
+                if by_family["learning"]:
+                    if since_us is None and any(
+                        s.group == "mandatory" for s in by_family["learning"]
+                    ):
+                        # when the learning records start (see final_ctes): once, not per chunk
+                        first = session.rows(
+                            f"SELECT MIN({d.epoch_us('stored')}) FROM {t['statements']}"
+                        )[0][0]
+                        opts = {**opts, "first_stored_us": (first,)}
+                    # chunks of employees bound the memory of statement-scale work
+                    chunks = (
+                        session.split_by_employee(
+                            {"statements": t["statements"], "spine": t["spine"]},
+                            t["employees"],
+                            n_chunks,
+                        )
+                        if n_chunks > 1
+                        else None
+                    )
+                    for i in range(n_chunks):
+                        learning = partial(
+                            _learning_chunk,
+                            chunks=chunks,
+                            i=i,
+                            t=t,
+                            specs=by_family["learning"],
+                            windows=wins,
+                            opts=opts,
+                        )
+                        tasks.append((f"learning features, chunk {i + 1} of {n_chunks}", learning))
+                _run_tasks(session, tasks, out, bar)
                 result = out.finish()
             else:
                 q = Query()
@@ -547,6 +571,76 @@ def build(
         time.perf_counter() - started,
     )
     return result
+
+
+def _warm_kernels() -> None:
+    try:
+        from . import _kernels
+
+        _kernels.warm()
+    except Exception:  # the readers compile on first use instead, and report any error there
+        logger.debug("warming the compiled readers failed", exc_info=True)
+
+
+def _run_eager(sql: str, session) -> Any:
+    return session.run(sql, eager=True)
+
+
+def _learning_chunk(session, *, chunks, i: int, t, specs, windows, opts) -> Any:
+    """Learning features of chunk ``i`` of the employees (all of them without chunks)."""
+    piece = {}
+    if chunks is not None:
+        for logical, part in chunks.tables(i).items():
+            piece[logical] = session.register_arrow(f"{logical}_{i}", part)
+    t_chunk = {**t, **piece, "statements_all": t["statements"]}
+    plan = LearningPlan(session.dialect, t_chunk, specs, windows, **opts)
+    try:
+        return _learning_eager(session, plan, t_chunk)
+    finally:
+        for name in piece.values():
+            session.drop(name)
+
+
+def _run_tasks(session, tasks: list[tuple[str, Callable[[Any], Any]]], out, bar) -> None:
+    """Run the eager parts (each returns an Arrow table of features by ``rid``) into ``out``.
+
+    Up to :data:`PARALLEL_TASKS` parts run at once, each in a thread with its own cursor
+    (:meth:`~talentml.features._frame.DuckDBSession.fork`): while one part's SQL runs in
+    DuckDB, another's readings run in compiled kernels (both release the GIL), so the
+    cores stay busy through the serial stretches of each. Parts are independent and are
+    scattered into ``out`` by row id, so the result does not depend on their order.
+    """
+
+    def timed(label, task, on):
+        step = time.perf_counter()
+        result = task(on)
+        logger.debug("%s: %.2f s", label, time.perf_counter() - step)
+        return result
+
+    workers = min(PARALLEL_TASKS, len(tasks))
+    if workers <= 1:
+        for label, task in tasks:
+            out.add(timed(label, task, session))
+            bar.update()
+        return
+
+    def work(label, task):
+        fork = session.fork()
+        try:
+            return timed(label, task, fork)
+        finally:
+            fork.close()
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="talentml-features") as pool:
+        futures = [pool.submit(work, label, task) for label, task in tasks]
+        try:
+            for future in as_completed(futures):
+                out.add(future.result())
+                bar.update()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
 
 
 def _learning_eager(session, plan: LearningPlan, t: dict[str, str]):

@@ -30,7 +30,7 @@ import pyarrow as pa
 
 from ._sql import DIALECTS, Dialect
 
-__all__ = ["ENGINES", "KINDS", "Session", "kind_of", "open_session"]
+__all__ = ["ENGINES", "KINDS", "EmployeeChunks", "Session", "kind_of", "open_session"]
 
 logger = logging.getLogger(__name__)
 
@@ -143,8 +143,35 @@ class DuckDBSession(Session):
         self._con = None
         self._keep: list[Any] = []
         self._arrow: dict[str, pa.Table] = {}  # SQL name -> Arrow table (eager sessions)
+        self._view_sql: dict[str, str] = {}  # SQL name -> query of a temporary view
         if anchor is None:
             self._con = duckdb.connect(config=_DUCKDB_CONFIG)
+
+    def fork(self) -> DuckDBSession:
+        """A session on a new cursor of the same in-process database, for another thread.
+
+        A DuckDB connection runs one query at a time; a cursor is a connection of its own
+        on the same database (same settings, same worker threads). Registered Arrow tables
+        and temporary views are connection-local, so the fork registers the same tables
+        (zero-copy) and views under the same names: SQL written for this session runs
+        unchanged on the fork. Close the fork when done; this session is not affected.
+        """
+        if self._con is None:
+            raise TypeError("only talentml's own DuckDB connection can be forked")
+        child = DuckDBSession.__new__(DuckDBSession)
+        Session.__init__(child)
+        child.kind = self.kind
+        child._anchor = None
+        child._keep = []
+        child._con = self._con.cursor()
+        child._arrow = {}
+        child._view_sql = dict(self._view_sql)
+        for name, table in self._arrow.items():
+            child._con.register(name, table)
+            child._arrow[name] = table
+        for name, sql in self._view_sql.items():
+            child._con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
+        return child
 
     def _execute(self, sql: str):
         if self._con is not None:
@@ -185,6 +212,7 @@ class DuckDBSession(Session):
     def register_sql(self, logical: str, sql: str) -> str:
         name = self._name(logical)
         self._execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
+        self._view_sql[name] = sql
         return name
 
     def materialize(self, logical: str, sql: str) -> str:
@@ -199,12 +227,13 @@ class DuckDBSession(Session):
         else:
             self._execute(f"DROP TABLE IF EXISTS {name}")
 
-    def split_by_employee(self, names: dict[str, str], employees: str, n: int):
-        """Yield ``{logical: SQL name}`` for ``n`` disjoint chunks of employees.
+    def split_by_employee(self, names: dict[str, str], employees: str, n: int) -> EmployeeChunks:
+        """``n`` disjoint chunks of employees over the registered tables ``names``.
 
         ``names`` maps logical names to registered Arrow tables with an ``employee_id``
-        column; each chunk registers the rows of a contiguous range of the sorted employee
-        ids of ``employees`` (one copy of each table in all), and drops them afterwards.
+        column; chunk ``i`` holds the rows of a contiguous range of the sorted employee ids
+        of ``employees``. The rows are copied only when a chunk is asked for
+        (:meth:`EmployeeChunks.tables`).
         """
         import numpy as np
         import pyarrow.compute as pc
@@ -218,22 +247,18 @@ class DuckDBSession(Session):
             # a categorical column is already encoded: never decode millions of strings
             encoded = col if pa.types.is_dictionary(col.type) else pc.dictionary_encode(col)
             values = np.asarray(encoded.dictionary.cast(pa.string()).to_pylist(), dtype=object)
-            per_value = np.searchsorted(bounds, values, side="right")
+            per_value = np.searchsorted(bounds, values, side="right").astype(np.int32)
             idx = encoded.indices.to_numpy(zero_copy_only=False)
-            out = np.full(len(idx), -1, dtype=np.int64)
+            out = np.full(len(idx), -1, dtype=np.int32)
             ok = ~np.isnan(idx) if idx.dtype.kind == "f" else np.ones(len(idx), dtype=bool)
             out[ok] = per_value[idx[ok].astype(np.int64)]
             return out
 
-        chunks = {logical: chunk_of(self._arrow[name]) for logical, name in names.items()}
-        for i in range(n):
-            registered = {}
-            for logical, name in names.items():
-                part = self._arrow[name].filter(pa.array(chunks[logical] == i))
-                registered[logical] = self.register_arrow(f"{logical}_{i}", part)
-            yield registered
-            for table in registered.values():
-                self.drop(table)
+        return EmployeeChunks(
+            n,
+            {logical: self._arrow[name] for logical, name in names.items()},
+            {logical: chunk_of(self._arrow[name]) for logical, name in names.items()},
+        )
 
     def rows(self, sql: str) -> list[tuple]:
         return self._execute(sql).fetchall()
@@ -253,6 +278,25 @@ class DuckDBSession(Session):
             self._con = None
             self._keep.clear()
             self._arrow.clear()
+
+
+class EmployeeChunks:
+    """Disjoint chunks of employees over a few tables (:meth:`DuckDBSession.split_by_employee`)."""
+
+    def __init__(self, n: int, tables: dict[str, pa.Table], chunk_of_row: dict[str, Any]) -> None:
+        self.n = n
+        self._tables = tables
+        self._chunk = chunk_of_row
+
+    def __len__(self) -> int:
+        return self.n
+
+    def tables(self, i: int) -> dict[str, pa.Table]:
+        """The rows of chunk ``i`` of every table (a copy; safe to call from any thread)."""
+        return {
+            logical: table.filter(pa.array(self._chunk[logical] == i))
+            for logical, table in self._tables.items()
+        }
 
 
 # ------------------------------------------------------------------------------- Spark

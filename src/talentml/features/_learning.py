@@ -116,6 +116,8 @@ _STATEMENT_COLUMNS = {
     "n_wkend": ("wkend",),
     "n_onb_compl": ("onb", "compl"),
 }
+#: Sources of distinct counts and the ``l_st`` column of their key.
+_DISTINCT_KEYS = {"activity": "object_id", "week": "week"}
 _SOURCE_COLUMNS = {
     "activity": ("object_id",),
     "week": ("week",),
@@ -606,14 +608,48 @@ def _verb_family(col: str) -> str:
     return f"CASE {whens} ELSE 'other' END"
 
 
-def _is_sorted(k, t) -> bool:
-    """Whether facts are already ordered by ``(k, t)``."""
+def _integral(values) -> bool:
+    """Whether a weight series holds only whole numbers (summed exactly as int64)."""
     import numpy as np
 
-    if len(k) < 2:
+    if np.issubdtype(values.dtype, np.integer) or values.dtype == np.bool_:
         return True
-    dk = np.diff(k)
-    return bool((dk >= 0).all() and ((dk > 0) | (np.diff(t) >= 0)).all())
+    if values.dtype != np.float64 or not len(values):
+        return False
+    with np.errstate(invalid="ignore"):
+        return bool(
+            np.isfinite(values).all()
+            and (np.abs(values) < 2**52).all()
+            and (values == np.floor(values)).all()
+        )
+
+
+def _key_codes(column) -> object:
+    """Integer codes ``0 .. n - 1`` of a key column (strings or integers; missing values
+    are one key of their own, as in SQL's PARTITION BY)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    col = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if pa.types.is_integer(col.type) and col.null_count == 0:
+        values = np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.int64)
+        if not len(values):
+            return values
+        lo, hi = int(values.min()), int(values.max())
+        if hi - lo < 4 * len(values) + 1024:
+            return values - lo
+        return np.unique(values, return_inverse=True)[1].astype(np.int64)
+    if pa.types.is_dictionary(col.type):
+        col = col.cast(col.type.value_type)
+    codes = pc.dictionary_encode(col, null_encoding="encode").indices
+    return np.asarray(codes.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _as_int(values):
+    import numpy as np
+
+    return values if np.issubdtype(values.dtype, np.integer) else values.astype(np.int64)
 
 
 def _distinct_kind(expr: str) -> tuple[str, int]:
@@ -644,6 +680,10 @@ def distinct_day_facts(k, key, d, t0, t1, kinds: dict) -> dict:
     (whole days), so they make no ``A``/``B`` facts: only the first record of the first day,
     the last record of each day and the first record of the next day matter. So the facts
     come from far fewer rows, sorted on a compact key.
+
+    The eager build counts the same facts without storing them, in one pass over the
+    records sorted by ``(k, t)`` (:func:`talentml.features._kernels.distinct_counts`); this
+    function states them in plain NumPy, for reference and tests.
     """
     import numpy as np
 
@@ -708,9 +748,12 @@ class LearningPlan:
         *,
         grace: Window,
         learning_since_us: int | None,
+        first_stored_us: tuple[int | None] | None = None,
     ) -> None:
         self.d, self.t, self.specs, self.windows = d, t, specs, windows
         self.grace, self.learning_since_us = grace, learning_since_us
+        #: ``(MIN(stored) in us,)`` over every statement when already known (eager chunks)
+        self.first_stored_us = first_stored_us
         self.series = _series(windows)
         self.probes = _probes(windows)
         self.pairs = sorted(_needed(specs))
@@ -831,13 +874,16 @@ class LearningPlan:
         return [s for s in self.used_series if self.series[s].source == source]
 
     def statement_weights(self) -> str:
-        """SELECT over ``l_st``: ``k``, ``t`` and the weight of every statement series
-        (counts as TINYINT: compact and exact when read back)."""
-        exprs = []
+        """SELECT over ``l_st``: ``k``, ``t``, the weight of every statement series (counts as
+        TINYINT: compact and exact when read back) and the keys of distinct counts."""
+        exprs = ["k", "t"]
         for s in self._series_of("statement"):
             spec = self.series[s]
             exprs.append(f"{spec.int_expr or spec.expr} AS {s}")
-        return f"SELECT k, t, {', '.join(exprs)} FROM l_st"
+        for source, keycol in _DISTINCT_KEYS.items():
+            if self._series_of(source):
+                exprs.append(f"{keycol} AS key_{source}")
+        return f"SELECT {', '.join(exprs)} FROM l_st"
 
     def skill_ctes(self) -> list[tuple[str, str]]:
         """``l_skv``: skill facts. Per employee and skill, the first time a completed (or
@@ -993,17 +1039,8 @@ class LearningPlan:
     def eager_queries(self) -> dict[str, str]:
         """SELECTs whose Arrow results :meth:`readings` turns into ``l_piv`` (eager DuckDB)."""
         out = {}
-        if self._series_of("statement"):
+        if any(self._series_of(source) for source in ("statement", *_DISTINCT_KEYS)):
             out["statement"] = self.statement_weights()
-        for source, keycol in (("activity", "object_id"), ("week", "week")):
-            if self._series_of(source):
-                # records of one key on one UTC day: only the first and the last matter,
-                # since gaps inside a day are shorter than any window (whole days)
-                day = self.d.idiv("t", DAY_US)
-                out[source] = (
-                    f"SELECT k, {keycol} AS key, {day} AS d, MIN(t) AS t0, MAX(t) AS t1 "
-                    f"FROM l_st GROUP BY k, {keycol}, {day}"
-                )
         if self._series_of("skill"):
             out["skill"] = "SELECT * FROM l_skv"
         if self.has_series:
@@ -1013,14 +1050,16 @@ class LearningPlan:
     def readings(self, tables: dict) -> object:
         """``l_piv`` (Arrow) from the results of :meth:`eager_queries`.
 
-        The same numbers as :meth:`window_ctes`: the facts of each source are sorted and read
-        at the probes by :class:`~talentml.features._pit.RunningReader` (only the series each
-        probe needs); distinct-key facts come from :func:`distinct_facts`, the twin of the
-        LAG/LEAD SQL of :meth:`event_ctes`.
+        The same numbers as :meth:`window_ctes`: the facts of each source are sorted by
+        ``(k, t)`` and read at the probes by :class:`~talentml.features._pit.RunningReader`
+        (only the series each probe needs); distinct keys are counted in the same sorted
+        pass by :func:`~talentml.features._kernels.distinct_counts`, whose facts are those
+        of :func:`distinct_day_facts` and of the LAG/LEAD SQL of :meth:`event_ctes`.
         """
         import numpy as np
         import pyarrow as pa
-        import pyarrow.compute as pc
+
+        from . import _kernels
 
         def arr(table, name, dtype=None):
             values = table.column(name).to_numpy(zero_copy_only=False)
@@ -1043,62 +1082,60 @@ class LearningPlan:
         def block_of(p):
             return slice(int(bounds[self.probe_no[p]]), int(bounds[self.probe_no[p] + 1]))
 
-        def run(k, t, weights):
-            if _is_sorted(k, t):
-                order = slice(None)
-            else:
-                order = sort_order(k, t)
-            reader = RunningReader(k[order], t[order], pk, pt, check=False)
-            for s, w in weights.items():
+        def run(tb, series):
+            # sorted by (k, t) with compiled kernels: a counting sort on the (dense)
+            # employee keys, then each employee's rows by time; the weights are read
+            # through the permutation, never copied in sorted order
+            k, t = arr(tb, "k", np.int64), arr(tb, "t", np.int64)
+            order = _kernels.order_by_k_then(k, t)
+            if order is not None:
+                k, t = k[order], t[order]
+            reader = RunningReader(k, t, pk, pt, check=False)
+            for s in series:
                 targets = wanted.get(s, [])
                 if not targets:
                     continue
                 blocks = [block_of(p) for _, p in targets]
-                # the last time itself: the reader's own sorted times
-                values = reader.event_t if self.series[s].expr == "t" else w[order]
-                got = reader.read(values, self.series[s].agg, blocks)
+                spec = self.series[s]
+                if spec.agg == "MAX" and spec.expr == "t":
+                    # the last time itself: the reader's own sorted times
+                    for (column, p), b in zip(targets, blocks, strict=True):
+                        pos, start = reader.positions(b)
+                        _kernels.last_at(reader.event_t, pos, start, rows[p], wide[column])
+                    continue
+                w = arr(tb, s) if spec.source == "statement" else arr(tb, s, np.float64)
+                if spec.agg == "SUM" and _integral(w):
+                    running = _kernels.prefix_sum_int(_as_int(w), order)
+                    for (column, p), b in zip(targets, blocks, strict=True):
+                        pos, start = reader.positions(b)
+                        _kernels.sum_at(running, pos, start, rows[p], wide[column])
+                    continue
+                got = reader.read(w, spec.agg, blocks, order=order)
                 for (column, p), values in zip(targets, got, strict=True):
                     wide[column][rows[p]] = values
+            return k, t, order
 
         if "statement" in tables:
             tb = tables["statement"]
-            run(
-                arr(tb, "k", np.int64),
-                arr(tb, "t", np.int64),
-                {s: arr(tb, s) for s in self._series_of("statement")},
-            )
-        for source in ("activity", "week"):
-            if source not in tables:
-                continue
-            tb = tables[source]
-            key = tb.column("key")
-            if not pa.types.is_integer(key.type):
-                key = pc.dictionary_encode(key.combine_chunks()).indices
-            keys = np.asarray(key.to_numpy(zero_copy_only=False), dtype=np.int64)
-            mine = self._series_of(source)
-            facts = distinct_day_facts(
-                arr(tb, "k", np.int64),
-                keys,
-                arr(tb, "d", np.int64),
-                arr(tb, "t0", np.int64),
-                arr(tb, "t1", np.int64),
-                {s: _distinct_kind(self.series[s].expr) for s in mine},
-            )
-            for s, (fk, ft) in facts.items():
-                # every fact weighs 1: a reading is a count of facts, no running sum needed
-                order = sort_order(fk, ft)
-                reader = RunningReader(fk[order], ft[order], pk, pt, check=False)
-                targets = wanted.get(s, [])
-                got = reader.count([block_of(p) for _, p in targets])
+            k, t, order = run(tb, self._series_of("statement"))
+            for source in _DISTINCT_KEYS:
+                pairs, targets = [], []
+                for s in self._series_of(source):
+                    kind, days = _distinct_kind(self.series[s].expr)
+                    for column, p in wanted.get(s, []):
+                        b = block_of(p)
+                        pairs.append((kind, days, b.start, b.stop))
+                        targets.append((column, p))
+                if not pairs:
+                    continue
+                keys = _key_codes(tb.column(f"key_{source}"))
+                if order is not None:
+                    keys = keys[order]
+                got = _kernels.distinct_counts(k, t, keys, pairs, pk, pt)
                 for (column, p), values in zip(targets, got, strict=True):
                     wide[column][rows[p]] = values
         if "skill" in tables:
-            tb = tables["skill"]
-            run(
-                arr(tb, "k", np.int64),
-                arr(tb, "t", np.int64),
-                {s: arr(tb, s, np.float64) for s in self._series_of("skill")},
-            )
+            run(tables["skill"], self._series_of("skill"))
         arrays = {"rid": pa.array(rids, type=pa.int64())}
         for column, _, _ in self.pivot_columns:
             arrays[column] = pa.array(wide[column], type=pa.float64(), from_pandas=True)
@@ -1115,6 +1152,11 @@ class LearningPlan:
         if self.learning_since_us is not None:
             hs = f"CAST({self.learning_since_us} AS BIGINT)"
             since_known = "TRUE"
+        elif self.first_stored_us is not None:
+            # computed once over every statement, ahead of the chunks
+            first = self.first_stored_us[0]
+            hs = f"CAST({'NULL' if first is None else int(first)} AS BIGINT)"
+            since_known = visible("h.hs", "sp.a")
         else:
             everything = t.get("statements_all", t["statements"])
             hs = f"(SELECT MIN({ep('stored')}) FROM {everything})"

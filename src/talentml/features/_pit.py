@@ -192,13 +192,14 @@ class RunningReader:
     The vectorized twin of the SQL :func:`cumulative_window`, used when DuckDB computes
     eagerly: :meth:`read` gives, for every probe ``(k, x)``, the SUM (or MAX) of a series
     over the facts of employee ``k`` with time ``t < x`` (:func:`visible`), and
-    :meth:`count` the number of those facts.
+    :meth:`count` the number of those facts. The searches and integer sums are compiled
+    kernels (:mod:`talentml.features._kernels`).
 
     Parameters
     ----------
     event_k, event_t : numpy.ndarray
-        Employee key (non-negative integers) and time (int64 microseconds) of each fact,
-        sorted by ``(k, t)``.
+        Employee key (integers) and time (int64 microseconds) of each fact, sorted by
+        ``(k, t)``.
     probe_k, probe_t : numpy.ndarray
         Employee key and time of each probe. Probes are searched by block (a slice or index
         array) on first use; searches are fastest when a block is sorted by ``(k, t)``.
@@ -209,44 +210,26 @@ class RunningReader:
     def __init__(self, event_k, event_t, probe_k, probe_t, *, check: bool = True) -> None:
         import numpy as np
 
-        event_k = np.asarray(event_k, dtype=np.int64)
-        event_t = np.asarray(event_t, dtype=np.int64)
+        from . import _kernels
+
+        event_k = np.ascontiguousarray(event_k, dtype=np.int64)
+        event_t = np.ascontiguousarray(event_t, dtype=np.int64)
         self.probe_k = np.asarray(probe_k, dtype=np.int64)
         self.probe_t = np.asarray(probe_t, dtype=np.int64)
         n = len(event_t)
-        if check and n > 1:
-            dk, dt = np.diff(event_k), np.diff(event_t)
-            if (dk < 0).any() or ((dk == 0) & (dt < 0)).any():
-                raise ValueError("facts must be sorted by (k, t)")
+        if check and n > 1 and _kernels.order_by_k_then(event_k, event_t) is not None:
+            raise ValueError("facts must be sorted by (k, t)")
         self.n, self.m = n, len(self.probe_t)
         self.event_k, self.event_t = event_k, event_t
         self._positions: dict = {}
-        self._runs: dict = {}
-        if n == 0:
-            return
-        # A probe's position among the facts: the facts of smaller k, then those of the same k
-        # strictly before x. Times are clamped to the facts' span (every comparison keeps its
-        # outcome) and combined with k into one sortable integer, per group of k so that the
-        # combination never overflows (one group unless the facts span centuries).
-        self.t_lo = int(event_t.min())
-        self.span = int(event_t.max()) - self.t_lo + 2
-        self.per_group = max(1, (2**62) // self.span)
-        k_lo, k_hi = int(event_k[0]), int(event_k[-1])
-        self.groups = []
-        for g in (
-            range(k_lo, k_hi + 1, self.per_group)
-            if (k_hi - k_lo) // self.per_group < 64
-            else (k_lo + self.per_group * np.unique((event_k - k_lo) // self.per_group)).tolist()
-        ):
-            e0, e1 = (int(v) for v in np.searchsorted(event_k, [g, g + self.per_group]))
-            if e1 > e0:
-                keys = (event_k[e0:e1] - g) * self.span + (event_t[e0:e1] - self.t_lo)
-                self.groups.append((g, e0, e1, keys))
+        # the distinct employee keys and where their facts start: a probe finds its
+        # employee, then its place among that employee's facts, by two binary searches
+        self.uk, self.off = _kernels.group_offsets(event_k)
 
     def positions(self, block=None):
         """``(pos, start)`` of the probes of ``block``: facts before each probe, and before
         its employee's first fact."""
-        import numpy as np
+        from . import _kernels
 
         key = (
             ("all",)
@@ -257,22 +240,9 @@ class RunningReader:
             return self._positions[key]
         pk = self.probe_k if block is None else self.probe_k[block]
         pt = self.probe_t if block is None else self.probe_t[block]
-        if self.n == 0:
-            zero = np.zeros(len(pk), dtype=np.int64)
-            return zero, zero
-        start = np.searchsorted(self.event_k, pk, side="left")
-        pos = start.copy()
-        x = np.clip(pt, self.t_lo, self.t_lo + self.span - 1) - self.t_lo
-        for g, e0, _, keys in self.groups:
-            sel = (pk >= g) & (pk < g + self.per_group)
-            if sel.all():
-                pos = e0 + np.searchsorted(keys, (pk - g) * self.span + x, side="left")
-            elif sel.any():
-                pos[sel] = e0 + np.searchsorted(
-                    keys, (pk[sel] - g) * self.span + x[sel], side="left"
-                )
-        self._positions[key] = (pos, start)
-        return pos, start
+        got = _kernels.positions(self.uk, self.off, self.event_t, pk, pt)
+        self._positions[key] = got
+        return got
 
     def count(self, blocks):
         """Number of the employee's facts before each probe, for each block."""
@@ -282,14 +252,43 @@ class RunningReader:
             out.append((pos - start).astype("float64"))
         return out
 
-    def read(self, values, agg: str = "SUM", probes=None):
+    def running(self, values, agg: str = "SUM", *, order=None):
+        """The running series of ``values`` over the sorted facts (see :meth:`read`).
+
+        ``order``: the permutation that sorted the facts, when ``values`` are still in
+        their original order (applied on the fly, without a sorted copy of ``values``).
+        """
+        import numpy as np
+
+        from . import _kernels
+
+        if agg == "SUM":
+            values = np.asarray(values)
+            if np.issubdtype(values.dtype, np.integer) or values.dtype == np.bool_:
+                return _kernels.prefix_sum_int(values, order)
+            if order is not None:
+                values = values[order]
+            run = np.zeros(self.n + 1, dtype=np.longdouble)
+            np.cumsum(np.nan_to_num(values.astype(np.float64), nan=0.0), out=run[1:])
+            return run
+        if agg == "MAX":
+            # the time of the last fact itself needs no running maximum (sorted by time)
+            if values is self.event_t:
+                return self.event_t
+            if order is not None:
+                values = np.asarray(values)[order]
+            return self._running_max(values)
+        raise ValueError(f"unknown aggregate {agg!r}")
+
+    def read(self, values, agg: str = "SUM", probes=None, *, order=None):
         """The series ``values`` (aligned with the facts) at the probes.
 
         ``probes``: None (all), a block, or a list of blocks (one result per block; the
         running sum is computed once). ``agg="SUM"``: counts (integer arrays) add up
         exactly, other values in extended precision, so that a reading hardly depends on
         the other employees summed before it. ``agg="MAX"``: ``values`` are integer times
-        (NaN where a fact has none); NaN when no value is visible.
+        (NaN where a fact has none); NaN when no value is visible. ``order``: see
+        :meth:`running`.
         """
         import numpy as np
 
@@ -297,23 +296,13 @@ class RunningReader:
         blocks = probes if many else [probes]
         out = []
         if self.n == 0:
+            if agg not in ("SUM", "MAX"):
+                raise ValueError(f"unknown aggregate {agg!r}")
             for b in blocks:
                 size = len(self.positions(b)[0])
                 out.append(np.full(size, np.nan if agg == "MAX" else 0.0))
             return out if many else out[0]
-        if agg == "SUM":
-            values = np.asarray(values)
-            if np.issubdtype(values.dtype, np.integer):
-                run = np.zeros(self.n + 1, dtype=np.int64)
-                np.cumsum(values, dtype=np.int64, out=run[1:])
-            else:
-                run = np.zeros(self.n + 1, dtype=np.longdouble)
-                np.cumsum(np.nan_to_num(values.astype(np.float64), nan=0.0), out=run[1:])
-        elif agg == "MAX":
-            # the time of the last fact itself needs no running maximum (sorted by time)
-            run = self.event_t if values is self.event_t else self._running_max(values)
-        else:
-            raise ValueError(f"unknown aggregate {agg!r}")
+        run = self.running(values, agg, order=order)
         for b in blocks:
             pos, start = self.positions(b)
             if agg == "SUM":
@@ -329,12 +318,11 @@ class RunningReader:
 
         v = np.asarray(values, dtype=np.float64)
         out = np.full(self.n, np.nan)
-        for g, e0, e1, _ in self.groups:
-            # offset each employee's values above all values of the employees before it
-            rel = np.where(np.isnan(v[e0:e1]), 0, v[e0:e1] - self.t_lo + 1).astype(np.int64)
-            shift = (self.event_k[e0:e1] - g) * self.span
-            run = np.maximum.accumulate(shift + rel) - shift
-            out[e0:e1] = np.where(run == 0, np.nan, run + self.t_lo - 1)
+        for e0, e1 in zip(self.off[:-1].tolist(), self.off[1:].tolist(), strict=True):
+            seg = v[e0:e1]
+            # NaN-aware running maximum of one employee's values
+            run = np.fmax.accumulate(seg) if len(seg) else seg
+            out[e0:e1] = run
         return out
 
 
