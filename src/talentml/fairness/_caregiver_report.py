@@ -14,6 +14,29 @@ from ._schema import SCHEMA_VERSION
 __all__ = ["caregiver_to_html", "plot_variants"]
 
 
+#: Columns of the summary table (column, label, format), as the reports show them.
+SUMMARY_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
+    ("attribute", "attribute", None),
+    ("group", "category", None),
+    ("reference", "against", None),
+    ("naive_measure_impact_ratio", "naive agility IR", ".3f"),
+    ("normalized_measure_impact_ratio", "normalized agility IR", ".3f"),
+    ("model_impact_ratio", "model IR", ".3f"),
+    ("model_p_value", "model p", ".3g"),
+    ("offhours_share", "gap share off-hours", ".0%"),
+    ("neutralized_impact_ratio", "neutralized IR", ".3f"),
+    ("normalized_impact_ratio", "re-trained IR", ".3f"),
+    ("model_auc", "AUC model", ".4f"),
+    ("neutralized_auc", "AUC neutralized", ".4f"),
+    ("normalized_auc", "AUC re-trained", ".4f"),
+)
+
+
+def summary_columns(summary) -> list[tuple[str, str, str | None]]:
+    """The :data:`SUMMARY_COLUMNS` present in ``summary`` (the identifiers always)."""
+    return [c for c in SUMMARY_COLUMNS if c[2] is None or c[0] in summary.columns]
+
+
 def plot_variants(
     result: Any, *, attribute: str = "caregiver", kind: str | None = None, ax: Any = None
 ) -> Any:
@@ -54,26 +77,7 @@ def caregiver_to_html(result: Any) -> str:
         "<h2>Summary</h2>",
     ]
     summary = result.summary.reset_index()
-    cols = [
-        ("attribute", "attribute", None),
-        ("group", "category", None),
-        ("reference", "against", None),
-    ]
-    for c, label, spec in (
-        ("naive_measure_impact_ratio", "naive agility IR", ".3f"),
-        ("normalized_measure_impact_ratio", "normalized agility IR", ".3f"),
-        ("model_impact_ratio", "model IR", ".3f"),
-        ("model_p_value", "model p", ".3g"),
-        ("offhours_share", "gap share off-hours", ".0%"),
-        ("neutralized_impact_ratio", "neutralized IR", ".3f"),
-        ("normalized_impact_ratio", "re-trained IR", ".3f"),
-        ("model_auc", "AUC model", ".4f"),
-        ("neutralized_auc", "AUC neutralized", ".4f"),
-        ("normalized_auc", "AUC re-trained", ".4f"),
-    ):
-        if c in summary.columns:
-            cols.append((c, label, spec))
-    parts.append(table(summary, cols))
+    parts.append(table(summary, summary_columns(summary)))
     parts.append(
         f'<p class="note">IR: {esc(result.meta["primary_kind"])}-rate impact ratio against the '
         "reference category (scoring-rate IR for the agility measures). Neutralized: the "

@@ -585,7 +585,7 @@ def _fairness(bias: Any, caregiver: Any, max_rows: int) -> str:
 
 
 def _caregiver(result: Any) -> str:
-    from ..fairness._caregiver_report import plot_variants
+    from ..fairness._caregiver_report import plot_variants, summary_columns
 
     meta = result.meta
     parts = [
@@ -599,26 +599,7 @@ def _caregiver(result: Any) -> str:
         ),
     ]
     summary = result.summary.reset_index()
-    parts.append(
-        table(
-            summary,
-            [
-                ("attribute", "attribute", None),
-                ("group", "category", None),
-                ("reference", "against", None),
-                ("naive_measure_impact_ratio", "naive agility IR", ".3f"),
-                ("normalized_measure_impact_ratio", "normalized agility IR", ".3f"),
-                ("model_impact_ratio", "model IR", ".3f"),
-                ("model_p_value", "model p", ".3g"),
-                ("offhours_share", "gap share off-hours", ".0%"),
-                ("neutralized_impact_ratio", "neutralized IR", ".3f"),
-                ("normalized_impact_ratio", "re-trained IR", ".3f"),
-                ("model_auc", "AUC model", ".4f"),
-                ("neutralized_auc", "AUC neutralized", ".4f"),
-                ("normalized_auc", "AUC re-trained", ".4f"),
-            ],
-        )
-    )
+    parts.append(table(summary, summary_columns(summary)))
     attrs = result.variants.index.get_level_values("attribute").unique().tolist()
     if "caregiver" in attrs:
         parts.append(
