@@ -8,12 +8,20 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import talentml as tml
-from talentml.explain import explain, plot_importance, plot_reasons, plot_segments
+from talentml.explain import _reasons, explain, plot_importance, plot_reasons, plot_segments
 from talentml.explain._business import CONCEPTS, business_features, feature_token
 from talentml.explain._peers import manager_at
-from talentml.explain._reasons import PROXY_NOTE, REASON_COLUMNS, render_values
+from talentml.explain._reasons import (
+    PROXY_NOTE,
+    REASON_COLUMNS,
+    _format,
+    format_values,
+    render_values,
+)
 from talentml.models import FlightRisk, HighPotential, RampUp
 
 matplotlib.use("Agg")
@@ -354,3 +362,47 @@ def test_prefixes_by_model():
     ru = RampUp(n_estimators=10, random_state=0, n_jobs=1).fit(X, days)
     reasons = explain(ru, X, peers="all").top_reasons(1)
     assert reasons["code"].str.startswith("RU-").all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(
+        st.one_of(
+            st.floats(allow_nan=True, allow_infinity=True, width=64),
+            st.integers(-(10**6), 10**6).map(float),
+            st.sampled_from([0.0, -0.0, 0.5, 999.5, 1e15, -1e15, 1234567.0]),
+        ),
+        min_size=1,
+        max_size=200,
+    ),
+    spec=st.sampled_from(["", ".0%", ".1f", ",.2f", ".3g", "d"]),
+)
+def test_bulk_formatting_matches_value_by_value(values, spec):
+    """The bulk formatter of the whole-population texts writes what one-by-one formatting does."""
+    floats = np.asarray(values, dtype=np.float64)
+    ints = np.asarray([int(v) for v in values if abs(v) < 2**62], dtype=np.int64)
+    repeated = np.repeat(floats, 3)  # the once-per-distinct-value path
+    for array in (floats, ints, repeated, floats.astype(object)):
+        assert format_values(array, spec).tolist() == [_format(v, spec) for v in array]
+    assert _format(-0.0, "") == "0" and _format(-0.0, ".1f") == "0.0"
+
+
+def test_top_k_kernel_matches_the_sort():
+    rng = np.random.default_rng(3)
+    G = np.round(rng.normal(size=(3000, 70)), 1)  # many ties
+    G[rng.random(G.shape) < 0.05] = np.nan
+    for sign in (1, -1):
+        for k in (1, 3, 70, 90):
+            small = _reasons._select(G[:10], k, sign)  # below the kernel's size: a sort
+            big = _reasons._select(G, k, sign)  # the compiled kernel
+            assert G.size >= _reasons._KERNEL_SIZE > G[:10].size
+            rows, feats = big
+            keep = rows < 10
+            np.testing.assert_array_equal(rows[keep], small[0])
+            np.testing.assert_array_equal(feats[keep], small[1])
+            S = sign * G
+            for r in (0, 17, 2999):
+                mine = feats[rows == r]
+                order = np.argsort(-S[r], kind="stable")[: min(k, 70)]
+                expect = order[S[r, order] > _reasons.TOL]
+                np.testing.assert_array_equal(mine, expect)

@@ -203,3 +203,27 @@ def leaf_values(
                 j = left[j] if go_left else right[j]
             out[r] += value[j]
     return out
+
+
+@nb.njit(cache=True, nogil=True)
+def top_k_rows(S, k):  # pragma: no cover - numba
+    """Per row of ``S``, the ``k`` largest values and their columns, largest first.
+
+    Ties keep the lower column first (as a stable sort would); NaN is never selected (its
+    slot keeps ``-inf`` and column ``-1``).
+    """
+    n, m = S.shape
+    idx = np.full((n, k), -1, np.int64)
+    val = np.full((n, k), -np.inf)
+    for i in range(n):
+        for j in range(m):
+            v = S[i, j]
+            if v > val[i, k - 1]:
+                p = k - 1
+                while p > 0 and v > val[i, p - 1]:
+                    val[i, p] = val[i, p - 1]
+                    idx[i, p] = idx[i, p - 1]
+                    p -= 1
+                val[i, p] = v
+                idx[i, p] = j
+    return idx, val

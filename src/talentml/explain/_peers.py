@@ -176,15 +176,21 @@ class PeerReference:
         by_at = frame.drop(columns="_g").groupby("_at", sort=False, dropna=False)
         med_all = by_at.median()
         size_all = by_at.size()
-        grouped = frame[frame["_g"].notna()].groupby(["_at", "_g"], sort=False)
-        med = grouped.median()
-        size = grouped.size()
-        keep = (size >= self.min_peers).to_numpy()
-        self._group_values = med.to_numpy()[keep]
-        self._group_index = {key: i for i, key in enumerate(med.index[keep])}
         enough = (size_all >= self.min_peers).to_numpy()
         self._all_values = med_all.to_numpy()[enough]
-        self._all_index = {key: i for i, key in enumerate(med_all.index[enough])}
+        self._all_keys = med_all.index[enough]
+        if name == ALL:
+            # one group per as_of: the group medians are the as_of medians
+            keep = enough
+            self._group_values = self._all_values[:0]
+            self._group_index: dict = {}
+        else:
+            grouped = frame[frame["_g"].notna()].groupby(["_at", "_g"], sort=False)
+            med = grouped.median()
+            size = grouped.size()
+            keep = (size >= self.min_peers).to_numpy()
+            self._group_values = med.to_numpy()[keep]
+            self._group_index = {key: i for i, key in enumerate(med.index[keep])}
         self._small = int((~keep).sum())
         if self._small:
             logger.info(
@@ -206,27 +212,24 @@ class PeerReference:
         The scope of a row is the grouping's text ("team median"), the fallback ("median of
         all employees"), or ``""`` when no reference row shares its ``as_of``.
         """
-        at = self._as_of(X).tolist()
-        labels = list(np.asarray(labels, dtype=object))
+        at = self._as_of(X)
         n = len(at)
         out = np.full((n, len(self.columns)), np.nan)
         scope = np.full(n, "", dtype=object)
-        get_group = self._group_index.get
-        get_all = self._all_index.get
-        pos_group = np.asarray(
-            [
+        pos_group = np.full(n, -1, dtype=np.int64)
+        if self._group_index:
+            get_group = self._group_index.get
+            pos_group[:] = [
                 get_group((a, g), -1) if g is not None else -1
-                for a, g in zip(at, labels, strict=True)
-            ],
-            dtype=np.int64,
-        )
+                for a, g in zip(at.tolist(), np.asarray(labels, dtype=object).tolist(), strict=True)
+            ]
         hit = pos_group >= 0
         if hit.any():
             out[hit] = self._group_values[pos_group[hit]]
             scope[hit] = scope_text(self.name)
         rest = np.flatnonzero(~hit)
         if len(rest):
-            pos_all = np.asarray([get_all(at[i], -1) for i in rest], dtype=np.int64)
+            pos_all = self._all_keys.get_indexer(pd.Index(at.iloc[rest]))
             found = pos_all >= 0
             out[rest[found]] = self._all_values[pos_all[found]]
             scope[rest[found]] = scope_text(ALL)

@@ -19,7 +19,15 @@ import pandas as pd
 
 from ._business import BusinessFeatures, short_description, value_spec
 
-__all__ = ["DIRECTIONS", "PROXY_NOTE", "REASON_COLUMNS", "reason_frame", "render_values"]
+__all__ = [
+    "DIRECTIONS",
+    "PROXY_NOTE",
+    "REASON_COLUMNS",
+    "format_values",
+    "reason_frame",
+    "render_array",
+    "render_values",
+]
 
 #: Accepted ``direction`` arguments of :meth:`Explanation.top_reasons`.
 DIRECTIONS = ("both", "up", "down")
@@ -59,6 +67,8 @@ def _number(value: float) -> str:
 
 def _format(value: object, spec: str) -> str:
     if isinstance(value, float | int | np.floating | np.integer):
+        if isinstance(value, float | np.floating):
+            value = float(value) + 0.0  # -0.0 reads "0"
         if spec:
             try:
                 return format(value, spec)
@@ -83,16 +93,70 @@ def _split(template: str) -> tuple[str, str, str] | None:
     )
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, float | int | np.floating | np.integer) and not isinstance(
+        value, bool | np.bool_
+    )
+
+
+def format_values(values: np.ndarray, spec: str = "") -> np.ndarray:
+    """``_format`` of every value, as an object array; numbers are formatted in bulk.
+
+    A numeric array is formatted once per distinct value when values repeat (counts, days,
+    ratings), and with one ``format`` call per value otherwise - the same strings as
+    ``_format`` value by value, about ten times faster.
+    """
+    values = np.asarray(values)
+    n = len(values)
+    out = np.empty(n, dtype=object)
+    if n == 0:
+        return out
+    if values.dtype.kind not in "fiu":
+        out[:] = [_format(v, spec) for v in values]
+        return out
+    if values.dtype.kind == "f":
+        values = values + 0.0  # -0.0 reads "0"
+    if values.dtype.kind == "f" and n > 64:
+        uniq, inverse = np.unique(values, return_inverse=True)
+        if len(uniq) <= n // 2:
+            return format_values(uniq, spec)[inverse.reshape(-1)]
+    floats = values.astype(np.float64, copy=False)
+    if spec:
+        try:
+            format(values[0].item(), spec)
+        except (ValueError, TypeError):
+            spec = ""
+    if spec:
+        py = values.tolist()
+        out[:] = [format(v, spec) for v in py]
+        return out
+    # _number: integers without decimals, everything else with three significant digits
+    whole = (np.floor(floats) == floats) & (np.abs(floats) < 1e15)
+    if whole.any():
+        out[whole] = [f"{v:,.0f}" for v in floats[whole].tolist()]
+    if not whole.all():
+        # three significant digits switch to an exponent from 1,000 on: never a separator,
+        # so "%.3g" gives the same text as ",.3g" and is faster
+        out[~whole] = ["%.3g" % v for v in floats[~whole].tolist()]  # noqa: UP031
+    return out
+
+
 def render_values(template: str, values: np.ndarray) -> list[str]:
     """The template rendered for each (present) value."""
+    return render_array(template, np.asarray(values)).tolist()
+
+
+def render_array(template: str, values: np.ndarray) -> np.ndarray:
+    """:func:`render_values` as an object array, numbers formatted in bulk."""
+    values = np.asarray(values)
     split = _split(template) if template else None
     if split is None:
-        out = []
-        for v in values:
+        out = np.empty(len(values), dtype=object)
+        for i, v in enumerate(values.tolist()):
             try:
-                out.append(template.format(value=v))
+                out[i] = template.format(value=v)
             except (ValueError, TypeError, KeyError, IndexError):
-                out.append(f"{template} ({v})")
+                out[i] = f"{template} ({v})"
         return out
     prefix, spec, suffix = split
     negative = None
@@ -100,12 +164,24 @@ def render_values(template: str, values: np.ndarray) -> list[str]:
         if re.search(rf"\b{word}\s*$", prefix):
             negative = re.sub(rf"\b{word}(\s*)$", rf"{other}\1", prefix)
             break
-    out = []
-    for v in values:
-        if negative is not None and isinstance(v, float | int | np.floating | np.integer) and v < 0:
-            out.append(negative + _format(-v, spec) + suffix)
-        else:
-            out.append(prefix + _format(v, spec) + suffix)
+    if values.dtype.kind in "fiu":
+        neg = values < 0 if negative is not None else np.zeros(len(values), dtype=bool)
+        shown = format_values(np.where(neg, -values, values) if neg.any() else values, spec)
+    else:
+        neg = np.asarray(
+            [negative is not None and _is_number(v) and v < 0 for v in values.tolist()],
+            dtype=bool,
+        )
+        flipped = values.copy()
+        if neg.any():
+            flipped[neg] = [-v for v in values[neg].tolist()]
+        shown = format_values(flipped, spec)
+    out = np.empty(len(values), dtype=object)
+    if neg.any():
+        starts = np.where(neg, negative, prefix).tolist()
+        out[:] = [f"{a}{v}{suffix}" for a, v in zip(starts, shown.tolist(), strict=True)]
+    else:
+        out[:] = [f"{prefix}{v}{suffix}" for v in shown.tolist()]
     return out
 
 
@@ -115,21 +191,27 @@ def _missing_mask(values: np.ndarray) -> np.ndarray:
     return np.asarray(pd.isna(values), dtype=bool)
 
 
+#: From this many values on, the top-k selection runs in a compiled kernel.
+_KERNEL_SIZE = 200_000
+
+
 def _select(G: np.ndarray, k: int, sign: int) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, business indices) of the top-k values of ``sign * G`` above TOL, by row."""
+    """(rows, business indices) of the top-k values of ``sign * G`` above TOL, by row.
+
+    Largest first; equal values keep the lower business index first.
+    """
     S = sign * G
     n, B = S.shape
     k = min(k, B)
     if k <= 0 or n == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    if k < B:
-        part = np.argpartition(-S, k - 1, axis=1)[:, :k]
+    if S.size >= _KERNEL_SIZE:
+        from ._kernels import top_k_rows
+
+        top, topv = top_k_rows(np.ascontiguousarray(S, dtype=np.float64), k)
     else:
-        part = np.tile(np.arange(B), (n, 1))
-    vals = np.take_along_axis(S, part, axis=1)
-    order = np.argsort(-vals, axis=1, kind="stable")
-    top = np.take_along_axis(part, order, axis=1)
-    topv = np.take_along_axis(vals, order, axis=1)
+        top = np.argsort(-S, axis=1, kind="stable")[:, :k]
+        topv = np.take_along_axis(S, top, axis=1)
     keep = topv > TOL
     rows = np.repeat(np.arange(n), k).reshape(n, k)[keep]
     return rows, top[keep]
@@ -195,7 +277,8 @@ def reason_frame(
         entry = business.column_records[col]
         template = entry["template"]
         spec = value_spec(template) if template else ""
-        shown = column_display[col][rows_all[where]]
+        at = rows_all[where]
+        shown = column_display[col][at]
         values[where] = shown
         evidence[where] = col
         miss = _missing_mask(shown)
@@ -203,19 +286,25 @@ def reason_frame(
         text[miss] = f"{short_description(entry['description'])}: no data"
         present = shown[~miss]
         if template:
-            text[~miss] = render_values(template, present)
+            text[~miss] = render_array(template, present)
         else:
-            text[~miss] = [f"{col} = {_format(v, '')}" for v in present]
+            text[~miss] = [f"{col} = {v}" for v in format_values(present).tolist()]
         if peers is not None and col in peers.columns:
-            pv = peers[col].to_numpy()[rows_all[where]]
-            sc = scope[rows_all[where]]
+            pv = peers[col].to_numpy()[at]
+            sc = scope[at]
             peer_values[where] = pv
             peer_scope[where] = sc
             has = ~np.isnan(pv) & (sc != "") & ~miss
-            text[has] = [
-                f"{t} ({s}: {_format(p, spec)})"
-                for t, s, p in zip(text[has], sc[has], pv[has], strict=True)
-            ]
+            if has.any():
+                text[has] = [
+                    f"{t} ({s}: {p})"
+                    for t, s, p in zip(
+                        text[has].tolist(),
+                        sc[has].tolist(),
+                        format_values(pv[has], spec).tolist(),
+                        strict=True,
+                    )
+                ]
         if entry["sensitive_proxy"]:
             proxy_all[where] = True
         texts[where] = text
@@ -235,7 +324,7 @@ def reason_frame(
             text = np.empty(len(where), dtype=object)
             text[miss] = f"{short_description(row['description'])}: none of the levels"
             if row["template"]:
-                text[~miss] = render_values(row["template"], shown[~miss])
+                text[~miss] = render_array(row["template"], shown[~miss])
             else:
                 text[~miss] = [f"{name} = {v}" for v in shown[~miss]]
             texts[where] = text
@@ -246,9 +335,8 @@ def reason_frame(
             best = idx[np.argmax(sub, axis=1)]
             for j in np.unique(best):
                 render_column(col_names[j], where[best == j])
-    texts = np.asarray(
-        [t + PROXY_NOTE if p else t for t, p in zip(texts, proxy_all, strict=True)], dtype=object
-    )
+    if proxy_all.any():
+        texts[proxy_all] = texts[proxy_all] + PROXY_NOTE
     order = np.lexsort((rank_all, np.where(dir_all == "up", 0, 1), rows_all))
     taken = rows_all[order]
     out = {c: ids[c].take(taken).reset_index(drop=True) for c in ids.columns}
