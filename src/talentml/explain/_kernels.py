@@ -117,17 +117,20 @@ def _path_table_shap(
 ):  # pragma: no cover - numba
     """SHAP values (features x rows) of ``xt`` (features x rows, float64, NaN = missing)."""
     p, n = xt.shape
-    out = np.zeros((p, n))
+    # float32 sums, as XGBoost's own pred_contribs: less memory traffic in the accumulation
+    # loop below (about 15% faster); shap's values are matched within 1e-4 in the tests, and
+    # the benchmark records the largest difference (about 1e-6 for 300 trees)
+    out = np.zeros((p, n), np.float32)
     n_trees = len(node_start) - 1
     max_nodes = 1
     for t in range(n_trees):
         max_nodes = max(max_nodes, node_start[t + 1] - node_start[t])
     n_blocks = (n + block - 1) // block
+    mask = np.zeros((max_nodes, min(block, n)), np.int32)
     for bi in range(n_blocks):
         r0 = bi * block
         r1 = min(n, r0 + block)
         nb_rows = r1 - r0
-        mask = np.zeros((max_nodes, block), np.int32)
         for t in range(n_trees):
             s0 = node_start[t]
             for r in range(nb_rows):

@@ -56,7 +56,7 @@ MAX_TABLE_BYTES = 1 << 30
 #: Rows per chunk (progress bar step, bounded scratch memory).
 CHUNK_ROWS = 16_384
 #: Rows per block of the path-table kernel (a block shares the tree's tables in cache).
-BLOCK_ROWS = 256
+BLOCK_ROWS = 1024
 
 
 @dataclass
