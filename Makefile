@@ -40,18 +40,18 @@ demo: venv
 	$(BIN)/talentml demo --out $(DEMO_OUT)
 
 test: venv ralph browser
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks experiments docs/*.py docs/scripts
+	$(BIN)/ruff format --check src tests benchmarks experiments docs/*.py docs/scripts
 	$(BIN)/python -m pytest tests src/talentml --doctest-modules -p no:cacheprovider
-	$(BIN)/mkdocs build --strict --quiet --site-dir .site
+	$(BIN)/mkdocs build --strict --site-dir .site
 
 lint: venv
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks experiments docs/*.py docs/scripts
+	$(BIN)/ruff format --check src tests benchmarks experiments docs/*.py docs/scripts
 
 format: venv
-	$(BIN)/ruff format src tests benchmarks
-	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks experiments docs/*.py docs/scripts
+	$(BIN)/ruff check --fix src tests benchmarks experiments docs/*.py docs/scripts
 
 docs: venv
 	$(BIN)/mkdocs build --strict --site-dir .site

@@ -61,7 +61,7 @@ GENERATED = {
 }
 
 
-def on_page_markdown(markdown: str, page, config, files) -> str:  # noqa: ARG001 - mkdocs API
+def on_page_markdown(markdown: str, page, config, files) -> str:
     for marker, render in GENERATED.items():
         if marker in markdown:
             markdown = markdown.replace(marker, render())

@@ -7,6 +7,8 @@ grid, a :class:`~talentml.fairness.BiasAudit` and :class:`~talentml.fairness.Car
 the actions and calibration flags of :mod:`talentml.loop`, MLflow run ids - and writes one HTML
 file with inline figures that opens from disk in any browser.
 
+Examples
+--------
 >>> from talentml.report import SECTIONS
 >>> list(SECTIONS)[:3]
 ['summary', 'flight-risk', 'shap']
