@@ -17,9 +17,13 @@ Two simulated organizations, identical but for the caregiver-hours effect (``Eff
 Writes ``experiments/results/audit_caregiver.json`` (every figure), the HTML reports of the
 main model (``docs/reports/audit_caregiver.html``, ``audit_caregiver_null.html``,
 ``audit_caregiver_reviews.html``) and the figures under
-``docs/img/fairness/``. Usage::
+``docs/img/fairness/``, and records one MLflow run (experiment
+``talentml-experiments/audit_caregiver``; one child run per seed; the JSON, reports and
+figures as artifacts) in ``--tracking-uri`` (default: ``MLFLOW_TRACKING_URI``, else
+``sqlite:///mlflow.db`` in the repository root; ``--no-track`` skips it). Usage::
 
     python experiments/audit_caregiver.py [--n-employees 3000] [--seeds 0 1] [--cache DIR]
+    python experiments/audit_caregiver.py --quick --no-write   # smoke test
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import tempfile
 import time
 from pathlib import Path
 
@@ -37,6 +42,7 @@ import talentml.labels as tl
 from talentml.datasets import SIMULATION_SECRET, Effects, simulate_workforce
 from talentml.fairness import caregiver_hours
 from talentml.models import HighPotential
+from talentml.tracking import log_experiment, resolve_tracking_uri
 from talentml.xapi import ingest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +57,18 @@ HORIZON = "365D"
 WINDOWS = ("30d", "90d", "365d")
 TOP_K = 0.10
 TABLES = ("X_train", "y_train", "X_test", "y_test", "sensitive")
+#: The HTML reports of the first seed: (world, model) -> file.
+REPORT_FILES = {
+    ("effect", "agility"): "audit_caregiver.html",
+    ("null", "agility"): "audit_caregiver_null.html",
+    ("effect", "agility+reviews"): "audit_caregiver_reviews.html",
+}
+#: The MLflow store when neither --tracking-uri nor MLFLOW_TRACKING_URI is given (gitignored;
+#: ``mlflow ui --backend-store-uri sqlite:///mlflow.db`` from the repository root opens it).
+TRACKING_DB = ROOT / "mlflow.db"
+EXPERIMENT = "talentml-experiments/audit_caregiver"
+#: ``--quick``: a smoke test of the whole code path (not a result).
+QUICK = {"n_employees": 150, "n_estimators": 10, "n_bootstrap": 20, "n_jobs": 1}
 
 
 def world(
@@ -137,12 +155,22 @@ def feature_sets(columns: list[str]) -> dict[str, list[str]]:
     }
 
 
-def run_world(data: dict, *, seed: int, label: str) -> dict:
+def run_world(
+    data: dict,
+    *,
+    seed: int,
+    label: str,
+    n_estimators: int | None = None,
+    n_bootstrap: int = 1000,
+    n_jobs: int = 2,
+) -> dict:
     """Fit the naive models of both specifications and run the caregiver-hours check.
 
     The re-trained variant swaps the naive agility for the opportunity-normalized one
     (``agility_per_workday_*``); a second check swaps it for ``agility_standard_*`` (the
-    pass-rate-weighted volume, also blind to the time of day).
+    pass-rate-weighted volume, also blind to the time of day). ``n_estimators`` (default:
+    HighPotential's), ``n_bootstrap`` and ``n_jobs`` are smaller in ``--quick`` mode (on
+    small tables one XGBoost thread is faster than two).
     """
     sets = feature_sets(list(data["X_train"].columns))
     out = {}
@@ -150,7 +178,8 @@ def run_world(data: dict, *, seed: int, label: str) -> dict:
         base = sets[spec]
         ids = ["employee_id", "as_of"]
         t = time.perf_counter()
-        model = HighPotential(random_state=seed, n_jobs=2).fit(
+        trees = {} if n_estimators is None else {"n_estimators": n_estimators}
+        model = HighPotential(random_state=seed, n_jobs=n_jobs, **trees).fit(
             data["X_train"][ids + base + sets["naive"]], data["y_train"]
         )
         fit_s = time.perf_counter() - t
@@ -159,7 +188,7 @@ def run_world(data: dict, *, seed: int, label: str) -> dict:
             "X_train": data["X_train"],
             "y_train": data["y_train"],
             "top_k": TOP_K,
-            "n_bootstrap": 1000,
+            "n_bootstrap": n_bootstrap,
             "random_state": seed,
             "show_progress": False,
         }
@@ -247,8 +276,8 @@ def headline(res: dict, attribute: str = "caregiver", group: str = "True") -> di
     return out
 
 
-def figures(effect: dict, null: dict) -> list[str]:
-    """Write the docs figures (PNG) of the main specification."""
+def figures(effect: dict, null: dict, *, folder: Path = IMAGES) -> list[str]:
+    """Write the docs figures (PNG) of the main specification into ``folder``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -257,14 +286,14 @@ def figures(effect: dict, null: dict) -> list[str]:
     from talentml.fairness._caregiver_report import plot_variants
     from talentml.fairness._plots import plot_gap_attribution
 
-    IMAGES.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     written = []
     res = effect["agility"]["result"]
     for kind in ("scoring", "selection"):
         fig, ax = plt.subplots(figsize=(7.5, 3.0), layout="constrained")
         plot_variants(res, attribute="caregiver", kind=kind, ax=ax)
         name = f"caregiver_variants_{kind}.png"
-        fig.savefig(IMAGES / name, dpi=110, metadata={"Software": None})
+        fig.savefig(folder / name, dpi=110, metadata={"Software": None})
         plt.close(fig)
         written.append(name)
     fig, ax = plt.subplots(figsize=(7.5, 3.6), layout="constrained")
@@ -275,12 +304,12 @@ def figures(effect: dict, null: dict) -> list[str]:
         highlight=set(res.offhours_features),
         ax=ax,
     )
-    fig.savefig(IMAGES / "caregiver_gap.png", dpi=110, metadata={"Software": None})
+    fig.savefig(folder / "caregiver_gap.png", dpi=110, metadata={"Software": None})
     plt.close(fig)
     written.append("caregiver_gap.png")
     fig, ax = plt.subplots(figsize=(7.5, 3.2), layout="constrained")
     res.audit.plot_impact_ratios(kind="scoring", ax=ax)
-    fig.savefig(IMAGES / "caregiver_impact_ratios.png", dpi=110, metadata={"Software": None})
+    fig.savefig(folder / "caregiver_impact_ratios.png", dpi=110, metadata={"Software": None})
     plt.close(fig)
     written.append("caregiver_impact_ratios.png")
     return written
@@ -297,15 +326,111 @@ def strict(value):
     return value
 
 
-def main() -> None:
+def tracking_payload(report: dict, args: argparse.Namespace) -> dict:
+    """What the MLflow run records: params, and one child run per seed with the headline
+    figures of each world (effect, null) and model (``agility``, ``agility+reviews``)."""
+    children: dict[str, dict] = {}
+    for row in report["headline"]:
+        child = children.setdefault(f"seed_{row['seed']}", {"params": {"seed": row["seed"]}})
+        figures = {}
+        for key, value in row.items():
+            if key in ("seed", "world", "model"):
+                continue
+            if isinstance(value, list):  # a 95% interval
+                figures[f"{key}_low"], figures[f"{key}_high"] = value
+            else:
+                figures[key] = value
+        child.setdefault("metrics", {})[f"{row['world']}.{row['model']}"] = figures
+    params = {k: v for k, v in vars(args).items() if k not in ("tracking_uri", "no_track")}
+    params.update(
+        start=START,
+        end=END,
+        train_cutoffs=list(TRAIN_CUTOFFS),
+        snapshot=SNAPSHOT,
+        horizon=HORIZON,
+        top_k=TOP_K,
+    )
+    return {"params": params, "children": children}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-employees", type=int, default=3000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--cache", type=Path, default=None, help="folder for the built tables")
-    args = parser.parse_args()
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"a smoke test: {QUICK['n_employees']} employees, seed 0, "
+        f"{QUICK['n_estimators']} trees on {QUICK['n_jobs']} thread, {QUICK['n_bootstrap']} "
+        "bootstrap replicates (--n-employees and --seeds still apply)",
+    )
+    parser.add_argument(
+        "--no-write",
+        action="store_true",
+        help="write the JSON, reports and figures to a temporary folder (MLflow only)",
+    )
+    parser.add_argument(
+        "--tracking-uri",
+        default=None,
+        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db "
+        "in the repository root)",
+    )
+    parser.add_argument("--no-track", action="store_true", help="do not record an MLflow run")
+    args = parser.parse_args(argv)
+    if args.quick:  # quick defaults; what the command line gives still wins
+        parser.set_defaults(n_employees=QUICK["n_employees"], seeds=[0])
+        args = parser.parse_args(argv)
+    return args
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Run every seed and world, write the results, record the MLflow run; the results."""
+    args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    REPORTS.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    # a wrong tracking URI fails now, not after the simulations
+    uri = None if args.no_track else resolve_tracking_uri(args.tracking_uri, default=TRACKING_DB)
+    options = {k: QUICK[k] for k in ("n_estimators", "n_bootstrap", "n_jobs")} if args.quick else {}
+    with tempfile.TemporaryDirectory(prefix="audit_caregiver-") as tmp:
+        results = Path(tmp) if args.no_write else RESULTS
+        reports = Path(tmp) if args.no_write else REPORTS
+        images = Path(tmp) / "img" if args.no_write else IMAGES
+        report = run_all(args, results=results, reports=reports, images=images, **options)
+        if uri is not None:
+            artifacts = {"results/audit_caregiver.json": results / "audit_caregiver.json"}
+            for name in REPORT_FILES.values():
+                artifacts[f"reports/{name}"] = reports / name
+            for name in report.get("figures", []):
+                artifacts[f"figures/{name}"] = images / name
+            run = log_experiment(
+                EXPERIMENT,
+                run_name="audit_caregiver" + (" --quick" if args.quick else ""),
+                tags={"quick": args.quick},
+                artifacts=artifacts,
+                tracking_uri=uri,
+                source=__file__,
+                start_time=started,
+                **tracking_payload(report, args),
+            )
+            print(f"MLflow run {run.run_id} in {EXPERIMENT!r} ({uri})")
+    return report
+
+
+def run_all(
+    args: argparse.Namespace,
+    *,
+    results: Path,
+    reports: Path,
+    images: Path,
+    n_estimators: int | None = None,
+    n_bootstrap: int = 1000,
+    n_jobs: int = 2,
+) -> dict:
+    """Every seed and world; writes the JSON (after each seed), the reports and figures of
+    the first seed; returns the report as written (strict JSON)."""
+    results.mkdir(parents=True, exist_ok=True)
+    reports.mkdir(parents=True, exist_ok=True)
     report: dict = {
         "experiment": "caregiver-hours effect on the simulator",
         "n_employees": args.n_employees,
@@ -317,6 +442,12 @@ def main() -> None:
         "headline": [],
         "runs": {},
     }
+    if n_estimators is not None or n_bootstrap != 1000 or n_jobs != 2:
+        report["quick"] = {
+            "n_estimators": n_estimators,
+            "n_bootstrap": n_bootstrap,
+            "n_jobs": n_jobs,
+        }
     first = None
     for seed in args.seeds:
         runs = {}
@@ -324,7 +455,14 @@ def main() -> None:
         for label, effect in (("with the caregiver-hours effect", True), ("without it", False)):
             t = time.perf_counter()
             data = world(args.n_employees, seed, caregiver_effect=effect, cache=args.cache)
-            res = run_world(data, seed=seed, label=label)
+            res = run_world(
+                data,
+                seed=seed,
+                label=label,
+                n_estimators=n_estimators,
+                n_bootstrap=n_bootstrap,
+                n_jobs=n_jobs,
+            )
             key = "effect" if effect else "null"
             runs[key] = res
             entry = {
@@ -362,16 +500,14 @@ def main() -> None:
             print(seed, label, json.dumps(strict(entry["models"]["agility"]["headline_caregiver"])))
         if first is None:
             first = runs
-            runs["effect"]["agility"]["result"].to_html(REPORTS / "audit_caregiver.html")
-            runs["null"]["agility"]["result"].to_html(REPORTS / "audit_caregiver_null.html")
-            runs["effect"]["agility+reviews"]["result"].to_html(
-                REPORTS / "audit_caregiver_reviews.html"
-            )
-            report["figures"] = figures(runs["effect"], runs["null"])
-        (RESULTS / "audit_caregiver.json").write_text(
+            for (world_key, spec), name in REPORT_FILES.items():
+                runs[world_key][spec]["result"].to_html(reports / name)
+            report["figures"] = figures(runs["effect"], runs["null"], folder=images)
+        (results / "audit_caregiver.json").write_text(
             json.dumps(strict(report), indent=2, allow_nan=False) + "\n"
         )
-    print("written", RESULTS / "audit_caregiver.json")
+    print("written", results / "audit_caregiver.json")
+    return strict(report)
 
 
 if __name__ == "__main__":

@@ -16,9 +16,13 @@ For each table (IBM HR attrition; job change of data scientists):
    (split again by ``mitigate``), and reported before/after.
 
 Writes ``experiments/results/audit_<table>.json`` and the HTML report
-``docs/reports/audit_<table>.html`` (served with the documentation). Usage::
+``docs/reports/audit_<table>.html`` (served with the documentation), and records one MLflow
+run (experiment ``talentml-experiments/audit_public``; one child run per table; the JSON
+and HTML files as artifacts) in ``--tracking-uri`` (default: ``MLFLOW_TRACKING_URI``, else
+``sqlite:///mlflow.db`` in the repository root; ``--no-track`` skips it). Usage::
 
     python experiments/audit_public.py [--tables ibm_attrition job_change] [--audit-date D]
+    python experiments/audit_public.py --tables ibm_attrition --quick --no-write  # smoke test
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import tempfile
 import time
 from pathlib import Path
 
@@ -35,6 +40,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from talentml.fairness import age_band, audit, mitigate, proxy_analysis
 from talentml.models import FlightRisk
+from talentml.tracking import log_experiment, resolve_tracking_uri
 
 try:  # public names once the datasets package exports them
     from talentml.datasets import load_ibm_attrition, load_job_change
@@ -46,6 +52,19 @@ RESULTS = ROOT / "experiments" / "results"
 DOCS = ROOT / "docs" / "reports"
 TOP_K = 0.20
 SEED = 0
+#: The MLflow store when neither --tracking-uri nor MLFLOW_TRACKING_URI is given (gitignored;
+#: ``mlflow ui --backend-store-uri sqlite:///mlflow.db`` from the repository root opens it).
+TRACKING_DB = ROOT / "mlflow.db"
+EXPERIMENT = "talentml-experiments/audit_public"
+#: ``--quick``: a smoke test of the whole code path (not a result).
+QUICK = {
+    "folds": 2,
+    "n_estimators": 20,
+    "mitigation_trees": 20,
+    "max_iter": 2,
+    "n_bootstrap": 50,
+    "n_jobs": 1,  # on small tables one XGBoost thread is faster than two
+}
 
 
 def ibm_attrition() -> dict:
@@ -92,27 +111,59 @@ def job_change() -> dict:
     }
 
 
-def out_of_fold(X: pd.DataFrame, y: pd.Series) -> tuple[np.ndarray, list[float]]:
-    """Stratified 5-fold out-of-fold probabilities of FlightRisk, and the fold AUCs."""
+def out_of_fold(
+    X: pd.DataFrame,
+    y: pd.Series,
+    *,
+    folds: int = 5,
+    n_estimators: int | None = None,
+    n_jobs: int = 2,
+) -> tuple[np.ndarray, list[float]]:
+    """Stratified out-of-fold probabilities of FlightRisk (5 folds), and the fold AUCs."""
     from sklearn.metrics import roc_auc_score
 
     oof = np.full(len(X), np.nan)
     aucs = []
-    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=SEED)
-    for train, test in folds.split(X, y):
-        model = FlightRisk(random_state=SEED, n_jobs=2, show_progress=False)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=SEED)
+    for train, test in splitter.split(X, y):
+        model = FlightRisk(
+            random_state=SEED, n_jobs=n_jobs, show_progress=False, **_trees(n_estimators)
+        )
         model.fit(X.iloc[train], y.iloc[train])
         oof[test] = model.predict_proba(X.iloc[test])[:, 1]
         aucs.append(float(roc_auc_score(y.iloc[test], oof[test])))
     return oof, aucs
 
 
-def run(table: dict, *, audit_date: str | None) -> dict:
+def _trees(n_estimators: int | None) -> dict:
+    return {} if n_estimators is None else {"n_estimators": n_estimators}
+
+
+def run(
+    table: dict,
+    *,
+    audit_date: str | None,
+    results_dir: Path = RESULTS,
+    reports_dir: Path = DOCS,
+    folds: int = 5,
+    n_estimators: int | None = None,
+    mitigation_trees: int = 100,
+    max_iter: int = 10,
+    n_bootstrap: int | None = None,
+    n_jobs: int = 2,
+) -> dict:
+    """Audit one table; write ``audit_<table>.json`` and ``.html``; return the summary.
+
+    The keyword arguments other than the folders are those of ``--quick`` (fewer folds,
+    trees, mitigation iterations and bootstrap replicates); their defaults are the recorded
+    run's (``n_estimators`` and ``n_bootstrap`` None: FlightRisk's and audit's own).
+    """
     t0 = time.perf_counter()
     X, y, sens = table["X"], table["y"], table["sensitive"]
-    oof, aucs = out_of_fold(X, y)
+    oof, aucs = out_of_fold(X, y, folds=folds, n_estimators=n_estimators, n_jobs=n_jobs)
     t1 = time.perf_counter()
-    full = FlightRisk(random_state=SEED, n_jobs=2, show_progress=False).fit(X, y)
+    full = FlightRisk(random_state=SEED, n_jobs=n_jobs, show_progress=False, **_trees(n_estimators))
+    full.fit(X, y)
     proxies = proxy_analysis(X, sens, model=full, random_state=SEED)
     t2 = time.perf_counter()
     result = audit(
@@ -124,12 +175,14 @@ def run(table: dict, *, audit_date: str | None) -> dict:
         probability=True,
         proxies=proxies,
         purpose=f"retention outreach list: the {TOP_K:.0%} highest flight risk "
-        f"({table['title']}, 5-fold out-of-fold FlightRisk probabilities)",
+        f"({table['title']}, {folds}-fold out-of-fold FlightRisk probabilities)",
         audit_date=audit_date,
         data_source="test",
         data_description=table["description"],
-        model_version=f"FlightRisk defaults, random_state={SEED}, 5-fold CV",
+        model_version=f"FlightRisk defaults, random_state={SEED}, {folds}-fold CV"
+        + ("" if n_estimators is None else f", {n_estimators} trees"),
         random_state=SEED,
+        **({} if n_bootstrap is None else {"n_bootstrap": n_bootstrap}),
     )
     t3 = time.perf_counter()
     # mitigation: a model on one half, the mitigation fitted and evaluated on the other.
@@ -137,7 +190,9 @@ def run(table: dict, *, audit_date: str | None) -> dict:
     # keeps that affordable (the audited scores above are those of the default model).
     rng = np.random.default_rng(SEED)
     half = rng.random(len(X)) < 0.5
-    model = FlightRisk(n_estimators=100, random_state=SEED, n_jobs=2, show_progress=False)
+    model = FlightRisk(
+        n_estimators=mitigation_trees, random_state=SEED, n_jobs=n_jobs, show_progress=False
+    )
     model.fit(X[half], y[half])
     worst = result.worst("selection").sort_values("impact_ratio")
     attribute = str(worst.index[0][0])
@@ -151,16 +206,16 @@ def run(table: dict, *, audit_date: str | None) -> dict:
                 attribute=attribute,
                 method=method,
                 top_k=TOP_K,
-                max_iter=10,
+                max_iter=max_iter,
                 random_state=SEED,
             )
         )
     t4 = time.perf_counter()
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    DOCS.mkdir(parents=True, exist_ok=True)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    reports_dir.mkdir(parents=True, exist_ok=True)
     name = table["name"]
-    result.to_json(RESULTS / f"audit_{name}.json")
-    result.to_html(DOCS / f"audit_{name}.html")
+    result.to_json(results_dir / f"audit_{name}.json")
+    result.to_html(reports_dir / f"audit_{name}.html")
     return {
         "table": name,
         "n_rows": int(len(X)),
@@ -174,6 +229,13 @@ def run(table: dict, *, audit_date: str | None) -> dict:
         ),
         "high_flags": result.flags.loc[result.flags["severity"] == "high", "message"].tolist(),
         "mitigation_attribute": attribute,
+        "mitigation": [
+            {
+                "method": m.method,
+                "summary": json.loads(m.summary.to_json(orient="index", double_precision=15)),
+            }
+            for m in result.mitigation
+        ],
         "timings_s": {
             "cross_validation": round(t1 - t0, 1),
             "proxies": round(t2 - t1, 1),
@@ -183,7 +245,48 @@ def run(table: dict, *, audit_date: str | None) -> dict:
     }
 
 
-def main() -> None:
+# ------------------------------------------------------------------------------ MLflow
+def _rows(records: list[dict]) -> dict:
+    """``{attribute: {impact_ratio, p_value, ci_low, ci_high, n}}`` of ``worst`` records."""
+    keep = ("impact_ratio", "p_value", "ci_low", "ci_high", "n")
+    return {str(r["attribute"]): {k: r.get(k) for k in keep} for r in records}
+
+
+def tracking_payload(summaries: dict[str, dict], args: argparse.Namespace) -> dict:
+    """What the MLflow run records: params, one child run per table (metrics)."""
+    children = {}
+    for name, s in summaries.items():
+        mitigation = {
+            m["method"]: {
+                metric: {"before": r["before"], "after": r["after"]}
+                for metric, r in m["summary"].items()
+            }
+            for m in s["mitigation"]
+        }
+        children[name] = {
+            "params": {
+                "n_rows": s["n_rows"],
+                "mitigation_attribute": s["mitigation_attribute"],
+                # the group with the lowest impact ratio of each attribute
+                "worst_selection": {str(r["attribute"]): r["group"] for r in s["worst_selection"]},
+                "worst_scoring": {str(r["attribute"]): r["group"] for r in s["worst_scoring"]},
+            },
+            "metrics": {
+                "oof_auc_mean": s["oof_auc_mean"],
+                "oof_auc_fold": dict(enumerate(s["oof_auc_folds"])),
+                "worst_selection": _rows(s["worst_selection"]),
+                "worst_scoring": _rows(s["worst_scoring"]),
+                "high_flags": len(s["high_flags"]),
+                "mitigation": mitigation,
+                "timings_s": s["timings_s"],
+            },
+        }
+    params = {k: v for k, v in vars(args).items() if k not in ("tracking_uri", "no_track")}
+    params.update(seed=SEED, top_k=TOP_K)
+    return {"params": params, "children": children}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--tables",
@@ -192,12 +295,69 @@ def main() -> None:
         choices=["ibm_attrition", "job_change"],
     )
     parser.add_argument("--audit-date", default=None, help="date written in the reports")
-    args = parser.parse_args()
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"a smoke test: {QUICK['folds']} folds, {QUICK['n_estimators']} trees on "
+        f"{QUICK['n_jobs']} thread, {QUICK['n_bootstrap']} bootstrap replicates, "
+        f"{QUICK['max_iter']} mitigation iterations",
+    )
+    parser.add_argument(
+        "--no-write",
+        action="store_true",
+        help="write the JSON and HTML reports to a temporary folder (MLflow only)",
+    )
+    parser.add_argument(
+        "--tracking-uri",
+        default=None,
+        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db "
+        "in the repository root)",
+    )
+    parser.add_argument("--no-track", action="store_true", help="do not record an MLflow run")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> dict[str, dict]:
+    """Audit the tables, write the reports, record the MLflow run; the summaries by table."""
+    args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    started = time.time()
+    # a wrong tracking URI fails now, not after the audits
+    uri = None if args.no_track else resolve_tracking_uri(args.tracking_uri, default=TRACKING_DB)
+    options = QUICK if args.quick else {}
     loaders = {"ibm_attrition": ibm_attrition, "job_change": job_change}
-    for name in args.tables:
-        summary = run(loaders[name](), audit_date=args.audit_date)
-        print(json.dumps(summary, indent=1))
+    with tempfile.TemporaryDirectory(prefix="audit_public-") as tmp:
+        results_dir = Path(tmp) if args.no_write else RESULTS
+        reports_dir = Path(tmp) if args.no_write else DOCS
+        summaries = {}
+        for name in args.tables:
+            summary = run(
+                loaders[name](),
+                audit_date=args.audit_date,
+                results_dir=results_dir,
+                reports_dir=reports_dir,
+                **options,
+            )
+            summaries[name] = summary
+            print(json.dumps(summary, indent=1))
+        if uri is not None:
+            payload = tracking_payload(summaries, args)
+            artifacts = {"results/summaries.json": summaries}
+            for name in summaries:
+                artifacts[f"results/audit_{name}.json"] = results_dir / f"audit_{name}.json"
+                artifacts[f"reports/audit_{name}.html"] = reports_dir / f"audit_{name}.html"
+            run_ = log_experiment(
+                EXPERIMENT,
+                run_name="audit_public" + (" --quick" if args.quick else ""),
+                tags={"quick": args.quick},
+                artifacts=artifacts,
+                tracking_uri=uri,
+                source=__file__,
+                start_time=started,
+                **payload,
+            )
+            print(f"MLflow run {run_.run_id} in {EXPERIMENT!r} ({uri})")
+    return summaries
 
 
 if __name__ == "__main__":

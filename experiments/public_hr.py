@@ -28,10 +28,14 @@ Models
 * ``flightrisk``: ``talentml.models.FlightRisk()`` with its defaults (isotonic calibration
   on 20% held-out rows).
 * ``flightrisk:nested``: the honest figure for a tuned FlightRisk. In each outer training
-  fold, an inner stratified ``--inner-folds`` CV scores every preset of :data:`PRESETS`
-  (FlightRisk's defaults included) by ROC AUC; the best is refitted on the whole outer
-  training fold and scored once on the outer test fold, which no choice ever saw. The
-  chosen preset of every fold is recorded.
+  fold, an inner stratified ``--inner-folds`` CV scores every preset of ``--presets``
+  (default :data:`BASE_PRESETS`: FlightRisk's defaults, ``additive``, ``regularized``) by
+  ROC AUC; the best is refitted on the whole outer training fold and scored once on the
+  outer test fold, which no choice ever saw. The chosen preset of every fold is recorded.
+  The other presets of :data:`PRESETS` were the wider search of issue 5 on job change: a
+  depth-4 ``medium`` and ``regularized`` wrapped in script-level prototypes of options
+  FlightRisk does not have (:data:`WRAPPER_KEYS`: a cross-fitted ensemble, a city count
+  column, a seed bag); they did not help (docs/public-data.md).
 * ``flightrisk:nested-uncalibrated``: the same with ``calibration=None`` in every preset: the
   booster trained on *all* training rows. The tuned presets calibrate with a cross-fitted
   sigmoid (out-of-fold margins, final booster on every row), which is monotone: they rank
@@ -44,7 +48,11 @@ Models
 
 Results go to ``experiments/results/public_hr.json`` (``--out``; ``--merge`` combines the
 files of separate runs, e.g. one process per table) and a markdown table is printed;
-``docs/public-data.md`` shows them next to the published numbers.
+``docs/public-data.md`` shows them next to the published numbers. Each invocation is also one
+MLflow run (experiment ``talentml-experiments/public_hr``; one child run per dataset x
+setting x model; the JSON and the table as artifacts) in ``--tracking-uri`` (default:
+``MLFLOW_TRACKING_URI``, else ``sqlite:///mlflow.db`` in the repository root; ``--no-track``
+skips it).
 """
 
 from __future__ import annotations
@@ -75,6 +83,10 @@ from tqdm.auto import tqdm
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "experiments" / "results" / "public_hr.json"
+#: The MLflow store when neither --tracking-uri nor MLFLOW_TRACKING_URI is given (gitignored;
+#: ``mlflow ui --backend-store-uri sqlite:///mlflow.db`` from the repository root opens it).
+TRACKING_DB = ROOT / "mlflow.db"
+EXPERIMENT = "talentml-experiments/public_hr"
 
 logger = logging.getLogger("public_hr")
 
@@ -128,7 +140,42 @@ PRESETS: dict[str, dict[str, Any]] = {
         "calibration": "sigmoid",
         "calibration_cv": 5,
     },
+    # between the two: depth-4 trees (FlightRisk's default depth), more of them, lighter
+    # leaf-weight and L2 penalties, the sampling and categorical settings of ``regularized``
+    "medium": {
+        "max_depth": 4,
+        "n_estimators": 1200,
+        "learning_rate": 0.02,
+        "min_child_weight": 10.0,
+        "subsample": 0.7,
+        "colsample_bytree": 0.5,
+        "reg_lambda": 10.0,
+        "max_cat_threshold": 16,
+        "calibration": "sigmoid",
+        "calibration_cv": 5,
+    },
 }
+#: ``regularized`` with the script-level options of :data:`WRAPPER_KEYS` (prototypes of
+#: options FlightRisk does not have): ``-ens`` a cross-fitted ensemble of 5 boosters
+#: (:class:`CrossFitEnsemble`), ``-count`` the training-row count of each city as an extra
+#: column (:class:`CountEncoded`).
+_BOOSTER = {k: v for k, v in PRESETS["regularized"].items() if not k.startswith("calibration")}
+PRESETS["regularized-ens"] = {**_BOOSTER, "cv_ensemble": 5}
+PRESETS["regularized-count"] = {**PRESETS["regularized"], "count_encode": ["city"]}
+PRESETS["regularized-ens-count"] = {**_BOOSTER, "cv_ensemble": 5, "count_encode": ["city"]}
+PRESETS["regularized-bag5"] = {**PRESETS["regularized"], "n_bags": 5}
+PRESETS["regularized-target"] = {**PRESETS["regularized"], "target_encode": ["city"]}
+#: Preset keys that are not FlightRisk parameters but wrap it: ``cv_ensemble`` (k members,
+#: each trained without one of k folds and calibrated by a sigmoid on that fold; scikit-learn's
+#: ``CalibratedClassifierCV(ensemble=True)``) and ``count_encode`` (columns whose level
+#: counts in the training rows become a ``<column>_count`` feature) and ``n_bags`` (the
+#: average of ``n_bags`` models that differ only in their seed, :class:`SeedBag`) and
+#: ``target_encode`` (categorical columns replaced by a cross-fitted target encoding,
+#: :class:`TargetEncoded`).
+WRAPPER_KEYS = ("cv_ensemble", "count_encode", "n_bags", "target_encode")
+#: The presets ``flightrisk:nested`` chooses from by default (the recorded protocol); the
+#: others were the wider search of issue 5 on job change (``--presets``, docs/public-data.md).
+BASE_PRESETS = ("default", "additive", "regularized")
 
 DATASETS = ("ibm", "job_change")
 SETTINGS = ("without", "with")
@@ -197,7 +244,12 @@ def make_xgboost(seed: int, n_jobs: int, quick: bool):
 
 
 def make_flightrisk(preset: str, *, calibrated: bool = True) -> Callable[[int, int, bool], Any]:
-    """A factory of FlightRisk with the named preset (``calibration=None`` if not calibrated)."""
+    """A factory of FlightRisk with the named preset (``calibration=None`` if not calibrated).
+
+    A preset with :data:`WRAPPER_KEYS` gives FlightRisk wrapped: in a :class:`CrossFitEnsemble`
+    (``cv_ensemble``; its members uncalibrated, the ensemble calibrating each) and/or a
+    :class:`CountEncoded` (``count_encode``).
+    """
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; presets: {sorted(PRESETS)}")
 
@@ -205,13 +257,172 @@ def make_flightrisk(preset: str, *, calibrated: bool = True) -> Callable[[int, i
         from talentml.models import FlightRisk
 
         params = dict(PRESETS[preset])
-        if not calibrated:
+        k = params.pop("cv_ensemble", None)
+        n_bags = params.pop("n_bags", None)
+        target_columns = params.pop("target_encode", ())
+        count_columns = params.pop("count_encode", ())
+        if not calibrated or k:
             params["calibration"] = None
+            params.pop("calibration_cv", None)
         if quick:
             params["n_estimators"] = QUICK_TREES
-        return FlightRisk(random_state=seed, n_jobs=n_jobs, show_progress=False, **params)
+
+        def member(random_state: int):
+            return FlightRisk(
+                random_state=random_state, n_jobs=n_jobs, show_progress=False, **params
+            )
+
+        if k:
+            model = CrossFitEnsemble(member, k=k, seed=seed, calibrated=calibrated)
+        elif n_bags:
+            model = SeedBag(member, n_bags=n_bags, seed=seed)
+        else:
+            model = member(seed)
+        if target_columns:
+            model = TargetEncoded(model, columns=target_columns, seed=seed)
+        return CountEncoded(model, columns=count_columns) if count_columns else model
 
     return factory
+
+
+class CrossFitEnsemble:
+    """``k`` members, each trained without one of ``k`` stratified folds; the average of their
+    probabilities, each member calibrated by a sigmoid on its held-out fold when ``calibrated``.
+
+    scikit-learn's ``CalibratedClassifierCV(cv=k, ensemble=True)`` with a sigmoid: the ``k``
+    boosters a cross-fitted calibration trains anyway become the model (instead of one more
+    booster on every row), a bagged model at no extra cost. Member ``j`` is built by
+    ``make_member(seed * 100 + j)`` (uncalibrated); the folds are shuffled with ``seed``.
+    """
+
+    def __init__(
+        self, make_member: Callable[[int], Any], *, k: int, seed: int, calibrated: bool = True
+    ) -> None:
+        if k < 2:
+            raise ValueError(f"cv_ensemble must be an integer >= 2, got {k!r}")
+        self.make_member = make_member
+        self.k = k
+        self.seed = seed
+        self.calibrated = calibrated
+
+    def fit(self, X: pd.DataFrame, y: np.ndarray) -> CrossFitEnsemble:
+        from talentml.models._calibration import fit_calibrator
+
+        y = np.asarray(y)
+        folds = StratifiedKFold(self.k, shuffle=True, random_state=self.seed)
+        self.members_: list[Any] = []
+        self.calibrators_: list[dict[str, Any] | None] = []
+        for j, (train, held) in enumerate(folds.split(X, y)):
+            member = self.make_member(self.seed * 100 + j).fit(X.iloc[train], y[train])
+            calibrator = None
+            if self.calibrated:
+                margin = member.decision_function(X.iloc[held])
+                calibrator = fit_calibrator("sigmoid", margin, y[held])
+            self.members_.append(member)
+            self.calibrators_.append(calibrator)
+        return self
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        from talentml.models._calibration import apply_calibrator
+
+        p = np.mean(
+            [
+                apply_calibrator(calibrator, member.decision_function(X))
+                for member, calibrator in zip(self.members_, self.calibrators_, strict=True)
+            ],
+            axis=0,
+        )
+        return np.column_stack([1.0 - p, p])
+
+
+class SeedBag:
+    """The average probability of ``n_bags`` members that differ only in their seed
+    (``make_member(seed * 100 + b)``), each trained on every row: bagging over the booster's
+    own row and column sampling."""
+
+    def __init__(self, make_member: Callable[[int], Any], *, n_bags: int, seed: int) -> None:
+        if n_bags < 1:
+            raise ValueError(f"n_bags must be an integer >= 1, got {n_bags!r}")
+        self.make_member = make_member
+        self.n_bags = n_bags
+        self.seed = seed
+
+    def fit(self, X: pd.DataFrame, y: np.ndarray) -> SeedBag:
+        self.members_ = [
+            self.make_member(self.seed * 100 + b).fit(X, y) for b in range(self.n_bags)
+        ]
+        return self
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return np.mean([member.predict_proba(X) for member in self.members_], axis=0)
+
+
+class TargetEncoded:
+    """``model`` with each column of ``columns`` replaced by its target encoding: scikit-learn's
+    ``TargetEncoder`` (shrunk towards the overall rate), cross-fitted on the training rows (5
+    folds: a training row's value never saw its own label) and fitted on all of them for new
+    rows; a level unseen in training gets the overall rate."""
+
+    def __init__(self, model: Any, *, columns: Sequence[str], seed: int) -> None:
+        self.model = model
+        self.columns = list(columns)
+        self.seed = seed
+
+    def _replace(self, X: pd.DataFrame, encoded: np.ndarray) -> pd.DataFrame:
+        X = X.copy()
+        for j, column in enumerate(self.columns):
+            X[column] = encoded[:, j]
+        return X
+
+    def _values(self, X: pd.DataFrame) -> pd.DataFrame:
+        return X[self.columns].astype(object).fillna("<missing>").astype(str)
+
+    def fit(self, X: pd.DataFrame, y: np.ndarray) -> TargetEncoded:
+        from sklearn.preprocessing import TargetEncoder
+
+        missing = [c for c in self.columns if c not in X.columns]
+        if missing:
+            raise ValueError(f"target_encode: columns {missing} not in the table")
+        folds = StratifiedKFold(5, shuffle=True, random_state=self.seed)
+        self.encoder_ = TargetEncoder(target_type="binary", cv=folds)
+        encoded = self.encoder_.fit_transform(self._values(X), np.asarray(y))
+        self.model.fit(self._replace(X, encoded), y)
+        return self
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        encoded = self.encoder_.transform(self._values(X))
+        return self.model.predict_proba(self._replace(X, encoded))
+
+
+class CountEncoded:
+    """``model`` with one more column per name in ``columns``: ``<column>_count``, the number
+    of *training* rows holding the row's level (0 for a level unseen in training, missing where
+    the column is missing). Unsupervised, fitted on the training rows only."""
+
+    def __init__(self, model: Any, *, columns: Sequence[str]) -> None:
+        self.model = model
+        self.columns = list(columns)
+
+    def _with_counts(self, X: pd.DataFrame) -> pd.DataFrame:
+        X = X.copy()
+        for column, counts in self.counts_.items():
+            values = X[column].astype(object)
+            count = values.map(counts).astype("float64")
+            X[f"{column}_count"] = count.where(values.isna(), count.fillna(0.0))
+        return X
+
+    def fit(self, X: pd.DataFrame, y: np.ndarray) -> CountEncoded:
+        missing = [c for c in self.columns if c not in X.columns]
+        if missing:
+            raise ValueError(f"count_encode: columns {missing} not in the table")
+        self.counts_ = {
+            c: X[c].astype(object).value_counts(dropna=True).to_dict() for c in self.columns
+        }
+        self.model.fit(self._with_counts(X), y)
+        return self
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return self.model.predict_proba(self._with_counts(X))
 
 
 class Nested:
@@ -397,7 +608,7 @@ def run(
     seeds: Mapping[str, Sequence[int]] | Sequence[int] = (0,),
     folds: int = 5,
     inner_folds: int = 3,
-    presets: Sequence[str] = tuple(PRESETS),
+    presets: Sequence[str] = BASE_PRESETS,
     n_jobs: int = 1,
     quick: bool = False,
     progress: bool = True,
@@ -573,6 +784,61 @@ def markdown_table(results: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# ------------------------------------------------------------------------- MLflow
+def track(
+    results: Mapping[str, Any], args: argparse.Namespace, *, tracking_uri: str, started: float
+) -> Any:
+    """Record the run in MLflow: the arguments, presets and ``meta`` as params, one child
+    run per (dataset, setting, model) with its metrics (also on the parent as
+    ``<dataset>.<setting>.<model>.<metric>``), the JSON and the markdown table as artifacts."""
+    from talentml.tracking import log_experiment
+
+    children = {}
+    for r in results["results"]:
+        params = {
+            k: r.get(k)
+            for k in ("dataset", "setting", "model", "seeds", "n_folds", "inner_folds")
+            + ("presets", "quick", "n_rows", "n_features", "positive_rate")
+        }
+        metrics: dict[str, Any] = {}
+        if r.get("status") == "ok":
+            metrics = {m: r[m] for m in ("roc_auc", "pr_auc", "brier", "ece")}
+            metrics.update(fit_s_mean=r.get("fit_s_mean"), wall_s=r.get("wall_s"))
+            metrics["chosen"] = r.get("chosen", {})
+        children[f"{r['dataset']}.{r['setting']}.{r['model']}"] = {
+            "params": params,
+            "metrics": metrics,
+            "tags": {"status": r.get("status"), "reason": r.get("reason")},
+        }
+    meta = results["meta"]
+    params: dict[str, Any] = {
+        k: [str(p) for p in v] if k == "merge" and v else str(v) if isinstance(v, Path) else v
+        for k, v in vars(args).items()
+        if k not in ("tracking_uri", "no_track")
+    }
+    params.update(
+        presets=results["presets"],
+        goals=results["goals"],
+        meta=dict(enumerate(meta)) if isinstance(meta, list) else meta,
+    )
+    run = log_experiment(
+        EXPERIMENT,
+        run_name="public_hr" + (" --merge" if args.merge else " --quick" if args.quick else ""),
+        params=params,
+        tags={"quick": args.quick, "merge": bool(args.merge)},
+        children=children,
+        artifacts={
+            "results/public_hr.json": json.dumps(results, indent=2, ensure_ascii=False) + "\n",
+            "results/public_hr.md": markdown_table(results) + "\n",
+        },
+        tracking_uri=tracking_uri,
+        source=__file__,
+        start_time=started,
+    )
+    print(f"MLflow run {run.run_id} in {EXPERIMENT!r} ({tracking_uri})")
+    return run
+
+
 # --------------------------------------------------------------------------- main
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -597,7 +863,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="also run every preset as a fixed model (optimistic diagnostics)",
     )
-    parser.add_argument("--presets", nargs="+", choices=list(PRESETS), default=list(PRESETS))
+    parser.add_argument("--presets", nargs="+", choices=list(PRESETS), default=list(BASE_PRESETS))
     parser.add_argument("--seeds", nargs="+", type=int, default=None, help="for every table")
     parser.add_argument("--ibm-seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--job-change-seeds", nargs="+", type=int, default=[0])
@@ -607,6 +873,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="2 folds, 1 seed, 20 trees")
     parser.add_argument("--out", type=Path, default=RESULTS, help="JSON results path")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument(
+        "--tracking-uri",
+        default=None,
+        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db "
+        "in the repository root)",
+    )
+    parser.add_argument("--no-track", action="store_true", help="do not record an MLflow run")
     parser.add_argument(
         "--merge",
         nargs="+",
@@ -621,8 +894,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    """Run (or merge), print the markdown table, write the JSON."""
+    """Run (or merge), print the markdown table, write the JSON, record the MLflow run."""
     args = parse_args(argv)
+    started = time.time()
+    tracking_uri = None
+    if not args.no_track:  # a wrong tracking URI fails now, not after the run
+        from talentml.tracking import resolve_tracking_uri
+
+        tracking_uri = resolve_tracking_uri(args.tracking_uri, default=TRACKING_DB)
     if not args.quiet:
         logging.basicConfig(level=logging.INFO, format="%(message)s")
         # one line per result; talentml's own notes (rows per booster, ...) only with -v
@@ -662,6 +941,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
         print(f"\nwritten: {args.out}")
+    if tracking_uri is not None:
+        track(results, args, tracking_uri=tracking_uri, started=started)
     return results
 
 

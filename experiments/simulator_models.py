@@ -35,7 +35,11 @@ What it does
    * high potential: the model refitted with the true latent potential and performance.
 
 Results go to ``experiments/results/simulator_models.json`` and the tables of
-``docs/backtests.md`` (between ``<!-- sim-models:start -->`` and ``<!-- sim-models:end -->``).
+``docs/backtests.md`` (between ``<!-- sim-models:start -->`` and ``<!-- sim-models:end -->``),
+and one MLflow run (experiment ``talentml-experiments/simulator_models``; one child run per
+model; the JSON and the tables as artifacts) goes to ``--tracking-uri`` (default:
+``MLFLOW_TRACKING_URI``, else ``sqlite:///mlflow.db`` in the repository root; ``--no-track``
+skips it).
 """
 
 from __future__ import annotations
@@ -66,9 +70,14 @@ from talentml.models import (
     backtest,
     interval_concordance_index,
 )
+from talentml.tracking import log_experiment, resolve_tracking_uri
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "experiments" / "results" / "simulator_models.json"
+#: The MLflow store when neither --tracking-uri nor MLFLOW_TRACKING_URI is given (gitignored;
+#: ``mlflow ui --backend-store-uri sqlite:///mlflow.db`` from the repository root opens it).
+TRACKING_DB = ROOT / "mlflow.db"
+EXPERIMENT = "talentml-experiments/simulator_models"
 DOCS = ROOT / "docs" / "backtests.md"
 START_MARK, END_MARK = "<!-- sim-models:start -->", "<!-- sim-models:end -->"
 DAY_NS = 86_400 * 10**9
@@ -833,6 +842,55 @@ def write_docs(results: dict) -> None:
     )
 
 
+# --------------------------------------------------------------------------------- MLflow
+def _numbers(value) -> dict:
+    """The numeric leaves of nested results (texts, lists and dates left out); a two-number
+    interval ``x_ci`` becomes ``x_ci_low`` and ``x_ci_high``."""
+    out: dict = {}
+    for key, v in value.items():
+        if isinstance(v, dict):
+            out[key] = _numbers(v)
+        elif isinstance(v, list) and len(v) == 2 and str(key).endswith("_ci"):
+            out[f"{key}_low"], out[f"{key}_high"] = v
+        elif isinstance(v, int | float) and not isinstance(v, bool):
+            out[key] = v
+    return out
+
+
+def tracking_payload(results: dict, args) -> dict:
+    """What the MLflow run records: params, headline metrics, one child run per model
+    (model and oracle metrics with intervals, the gap to the oracle, rows, test periods)."""
+    setup = results["setup"]
+    children = {}
+    for task in ("flight_risk", "high_potential", "ramp_up"):
+        part = results[task]
+        folds = {
+            str(f["fold"]): {"test_start": f["test_start"], "test_end": f["test_end"]}
+            for f in part["folds"]
+        }
+        children[task] = {
+            "params": {"horizon": part.get("horizon"), "n_folds": len(folds), "folds": folds},
+            "metrics": _numbers({k: v for k, v in part.items() if k != "folds"}),
+        }
+    params = {k: v for k, v in vars(args).items() if k not in ("tracking_uri", "no_track")}
+    params["model_params"] = setup["model_params"]
+    params["goals"] = GOALS
+    fm, hm = results["flight_risk"]["metrics"], results["high_potential"]["metrics"]
+    metrics = {
+        "setup": _numbers(
+            {k: v for k, v in setup.items() if k not in ("model_params", "seed", "n_splits")}
+        ),
+        "goals_met": {
+            "flight_risk_auc_gap": fm["roc_auc"].get("gap", -1) >= -GOALS["flight_risk_auc_gap"],
+            "flight_risk_ece": fm["ece"]["value"] <= GOALS["flight_risk_ece"],
+            "high_potential_auc_gap": hm["roc_auc"].get("gap", -1)
+            >= -GOALS["high_potential_auc_gap"],
+        },
+        "diagnostics": _numbers(results.get("diagnostics", {})),
+    }
+    return {"params": params, "metrics": metrics, "children": children}
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -851,12 +909,27 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--no-diagnostics", dest="diagnostics", action="store_false")
     parser.add_argument("--no-ablations", dest="ablations", action="store_false")
     parser.add_argument("--cache", help="directory for statements and features (reruns)")
-    parser.add_argument("--quick", action="store_true", help="1,500 employees, 60 trees")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="1,500 employees, 60 trees (learning rate 0.15), 20 bootstrap resamples; "
+        "options given on the command line still apply",
+    )
     parser.add_argument("--no-write", action="store_true", help="print, do not write results")
+    parser.add_argument(
+        "--tracking-uri",
+        default=None,
+        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db "
+        "in the repository root)",
+    )
+    parser.add_argument("--no-track", action="store_true", help="do not record an MLflow run")
     args = parser.parse_args(argv)
-    if args.quick:
-        args.n_employees, args.n_estimators, args.n_bootstrap = 1_500, 60, 20
-        args.learning_rate = 0.15
+    if args.quick:  # the quick defaults; what the command line gives still wins
+        parser.set_defaults(n_employees=1_500, n_estimators=60, n_bootstrap=20, learning_rate=0.15)
+        args = parser.parse_args(argv)
+    started = time.time()
+    # a wrong tracking URI fails now, not after the run
+    uri = None if args.no_track else resolve_tracking_uri(args.tracking_uri, default=TRACKING_DB)
     load = list(os.getloadavg())
     t0 = time.perf_counter()
     data = prepare(args)
@@ -910,6 +983,21 @@ def main(argv: list[str] | None = None) -> dict:
         RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
         write_docs(results)
         log(f"wrote {RESULTS.relative_to(ROOT)} and {DOCS.relative_to(ROOT)}")
+    if uri is not None:
+        run = log_experiment(
+            EXPERIMENT,
+            run_name="simulator_models" + (" --quick" if args.quick else ""),
+            tags={"quick": args.quick},
+            artifacts={
+                "results/simulator_models.json": json.dumps(results, indent=2, default=str) + "\n",
+                "results/simulator_models.md": markdown(results),
+            },
+            tracking_uri=uri,
+            source=__file__,
+            start_time=started,
+            **tracking_payload(results, args),
+        )
+        log(f"MLflow run {run.run_id} in {EXPERIMENT!r} ({uri})")
     return results
 
 

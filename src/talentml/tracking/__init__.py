@@ -8,6 +8,8 @@
   name and version and a prediction id, locally or behind ``mlflow models serve``.
 * :func:`register` writes the registered version into the model; :func:`set_alias`,
   :func:`promote` (challenger -> champion) and :func:`load_by_alias` manage the registry.
+* :func:`log_experiment` records a scripted experiment (``experiments/*.py``) as one run with
+  nested runs per unit, its parameters, headline metrics and result files.
 * :class:`PredictionLog` appends every served prediction (inputs digest, outputs, version,
   UTC time) to a JSON-lines file a service can ship elsewhere.
 
@@ -17,6 +19,13 @@
 from __future__ import annotations
 
 from ._card import INTENDED_USES, model_card
+from ._experiment import (
+    ExperimentRun,
+    TrackingError,
+    log_experiment,
+    metric_name,
+    resolve_tracking_uri,
+)
 from ._log import DEFAULT_LOG_PATH, LOG_ENV, PredictionLog, canonical_digests, read_prediction_log
 from ._registry import (
     CHALLENGER,
@@ -45,20 +54,25 @@ __all__ = [
     "CHALLENGER",
     "CHAMPION",
     "DEFAULT_LOG_PATH",
+    "ExperimentRun",
     "INTENDED_USES",
     "LOG_ENV",
     "PredictionLog",
     "TalentMLPyfunc",
+    "TrackingError",
     "TrainedRun",
     "canonical_digests",
     "input_example",
     "load_by_alias",
+    "log_experiment",
     "log_model",
+    "metric_name",
     "model_card",
     "model_signature",
     "promote",
     "read_prediction_log",
     "register",
+    "resolve_tracking_uri",
     "set_alias",
     "table_digest",
     "train",
