@@ -55,11 +55,16 @@ def test_demo_end_to_end(tmp_path):
     assert ingest["read"] == summary["organization"]["raw_statements"]
     for name in ("employees", "reviews", "statements", "identities"):
         assert (out / "tables" / f"{name}.parquet").exists()
-    # The run is in the local MLflow store with its metrics.
+    # The run is in the local MLflow store with its metrics; each model was trained once, in
+    # one run, and the report links the organization's run and the three models' runs.
     with sqlite3.connect(out / "mlflow.db") as db:
         runs = {r[0] for r in db.execute("select run_uuid from runs").fetchall()}
         models = {m["run_id"] for m in summary["registered"].values()}
         assert runs == {summary["mlflow_run_id"], *models} and len(models) == 3
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert all(run in report for run in runs)
+    for m in summary["registered"].values():
+        assert f"registered {m['registered_name']} v1 @champion: {m['metric']}" in res.stdout
         aliases = set(db.execute("select name, alias from registered_model_aliases"))
     for name in ("talentml-flight-risk", "talentml-high-potential", "talentml-ramp-up"):
         assert (name, "champion") in aliases

@@ -195,9 +195,8 @@ def test_build_report_docstring_is_valid() -> None:
 # ------------------------------------------------------------ the pipeline and Chromium
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    """The demo pipeline on a small organization, with a real MLflow run (SQLite store)."""
-    import mlflow
-
+    """The demo pipeline on a small organization: its models trained in real MLflow runs
+    (SQLite store in the output folder), registered, and the report linking the runs."""
     from talentml._demo_pipeline import run_pipeline
 
     out = tmp_path_factory.mktemp("demo")
@@ -207,22 +206,11 @@ def demo(tmp_path_factory):
         random_state=3,
         n_estimators=20,
         n_bootstrap=20,
+        mlflow_ui="http://127.0.0.1:5000",
         show_progress=False,
     )
-    uri = f"sqlite:///{out / 'mlflow.db'}"
-    mlflow.set_tracking_uri(uri)
-    experiment = mlflow.create_experiment(
-        "talentml-report-test", artifact_location=(out / "mlartifacts").as_uri()
-    )
-    with mlflow.start_run(experiment_id=experiment, run_name="demo") as run:
-        mlflow.log_metrics(result.metrics())
-    runs = pd.DataFrame(
-        {"name": ["demo"], "run_id": [run.info.run_id], "experiment_id": [experiment]}
-    )
-    path = result.write_report(
-        mlflow_runs=runs, tracking_uri=uri, mlflow_ui="http://127.0.0.1:5000"
-    )
-    return result, path
+    assert result.tracking_uri == f"sqlite:///{out / 'mlflow.db'}"
+    return result, result.report_path
 
 
 def _browser():
@@ -289,6 +277,56 @@ def test_pipeline_outputs(demo) -> None:
     assert result.reasons["employee_id"].nunique() <= 20
     metrics = result.metrics()
     assert 0.0 <= metrics["flight_risk.roc_auc"] <= 1.0
+
+
+@MLFLOW_SQLITE
+@pytest.mark.slow  # the `demo` fixture (when run alone)
+def test_the_report_evaluates_the_registered_models(demo) -> None:
+    """One training step: three runs, whose registered champions are the evaluated models."""
+    from mlflow import MlflowClient
+
+    from talentml._demo_pipeline import _snapshot
+    from talentml.serving import load
+    from talentml.tracking._demo_models import DEMO_EXPERIMENT, DEMO_MODEL_NAMES
+
+    result, path = demo
+    client = MlflowClient(result.tracking_uri)
+    experiment = client.get_experiment_by_name(DEMO_EXPERIMENT)
+    logged = client.search_runs([experiment.experiment_id])
+    # each model trained once: exactly one run per model in the demo's experiment
+    assert sorted(r.info.run_id for r in logged) == sorted(r.run_id for r in result.runs.values())
+    assert len(logged) == 3
+    text = path.read_text(encoding="utf-8")
+    for key, name in DEMO_MODEL_NAMES.items():
+        run, split = result.runs[key], result.splits[key]
+        assert result.models[key] is run.model
+        assert result.evaluations[key] is run.evaluation
+        champion = client.get_model_version_by_alias(name, "champion")
+        assert (champion.run_id, str(champion.version)) == (run.run_id, run.registered_version)
+        # fitted on the training rows only, evaluated on the held-out rows only
+        params = client.get_run(run.run_id).data.params
+        assert int(params["split.n_train"]) == len(split.X_train)
+        assert int(params["split.n_test"]) == len(split.X_test)
+        horizon = pd.Timedelta(split.horizon)
+        assert (split.X_train["as_of"] + horizon <= split.test_start).all(), key
+        predictions = run.evaluation.predictions
+        held_out = split.X_test.loc[predictions.index]
+        assert (held_out["as_of"] >= split.test_start).all(), key
+        # the registered champion scores the held-out rows as the report's evaluation did
+        served = load(f"models:/{name}@champion", log=None)
+        column = "predicted_days" if key == "ramp_up" else "proba"
+        np.testing.assert_allclose(
+            served.scorer.scores(held_out), predictions[column].to_numpy(), rtol=1e-5
+        )
+        assert run.run_id in text  # the report links the run
+    # the high-potential audit's snapshot rows: the same scores from the registry
+    X_snap, _ = _snapshot(result.splits["high_potential"])
+    served = load(f"models:/{DEMO_MODEL_NAMES['high_potential']}@champion", log=None)
+    np.testing.assert_allclose(
+        served.scorer.scores(X_snap),
+        result.models["high_potential"].predict_proba(X_snap)[:, 1],
+        rtol=1e-5,
+    )
 
 
 @MLFLOW_SQLITE

@@ -265,6 +265,26 @@ def test_train_checks_its_inputs(store):
         )
 
 
+def test_train_checks_the_held_out_rows_it_is_given(store):
+    # the demo hands train() its own out-of-time split (X_test, y_test): checked up front
+    X, y = store["X"], store["y"]
+    train_rows = (X["as_of"] < "2024-07-01").to_numpy()
+    X_train, y_train = X[train_rows], y[train_rows]
+    X_test, y_test = X[~train_rows], y[~train_rows]
+    model = tml.FlightRisk(n_estimators=5)
+    with pytest.raises(ValueError, match="give X_test and y_test together"):
+        train(model, X_train, y_train, experiment="x", X_test=X_test)
+    with pytest.raises(ValueError, match="pass one or the other"):
+        train(model, X_train, y_train, experiment="x", X_test=X_test, y_test=y_test, test_from=1)
+    with pytest.raises(ValueError, match="y_test has 3 rows but X_test has"):
+        train(model, X_train, y_train, experiment="x", X_test=X_test, y_test=y_test.head(3))
+    lacking = X_test.drop(columns="department")
+    with pytest.raises(ValueError, match=r"X_test lacks the training column\(s\) \['department'\]"):
+        train(model, X_train, y_train, experiment="x", X_test=lacking, y_test=y_test)
+    with pytest.raises(TypeError, match="X_test must be a pandas DataFrame"):
+        train(model, X_train, y_train, experiment="x", X_test=X_test.to_numpy(), y_test=y_test)
+
+
 def test_cli_train_command(store, tmp_path):
     import typer
     from typer.testing import CliRunner
@@ -298,3 +318,33 @@ def test_cli_train_command(store, tmp_path):
     assert res.exit_code == 0, res.output
     assert "registered flight-risk-cli version 1" in res.output
     assert "roc_auc" in res.output
+
+
+def test_out_of_time_split_censors_training_targets_at_the_split_date():
+    """A training row's exit after ``test_from`` was not known then: censored at the cut."""
+    from talentml.tracking._train import _split_rows
+
+    as_of = pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01", "2024-08-01"], utc=True)
+    X = pd.DataFrame({"employee_id": ["a", "b", "c", "d"], "as_of": as_of, "f": [1.0, 2, 3, 4]})
+    y = pd.DataFrame(
+        {
+            "label": [0, 1, 0, 1],
+            "duration_days": [400.0, 100.0, 20.0, 30.0],
+            "event": pd.array([1, 1, 0, 1], dtype="Int64"),
+        }
+    )
+    X_train, X_test, y_train, y_test, split = _split_rows(
+        X, y, test_size=0.2, test_from="2024-07-01", horizon="90D", random_state=0
+    )
+    assert X_train["employee_id"].tolist() == ["a", "b", "c"]
+    assert X_test["employee_id"].tolist() == ["d"]
+    assert "cut" not in split and split["n_train"] == 3
+    # a: exit 400 days after 2024-01-01 is after the cut (182 days later): censored there
+    assert y_train["duration_days"].tolist() == [182.0, 100.0, 20.0]
+    assert y_train["event"].tolist() == [0, 1, 0]
+    assert y_test["duration_days"].tolist() == [30.0]  # test targets are what happened
+    # by employee (no test_from): targets untouched
+    _, _, y_train, _, _ = _split_rows(
+        X, y, test_size=0.5, test_from=None, horizon=None, random_state=0
+    )
+    assert set(y_train["duration_days"]) <= {400.0, 100.0, 20.0, 30.0}

@@ -12,6 +12,7 @@ import pandas as pd
 
 from . import schemas
 from .datasets import simulate_workforce
+from .tracking._demo_models import DEMO_EXPERIMENT, demo_experiment
 
 logger = logging.getLogger(__name__)
 
@@ -45,12 +46,17 @@ def run_demo(
         Trees of each model of the pipeline.
     report : bool, default True
         Run the pipeline (features, labels, models, explanations, audits, loop) and write
-        ``<out>/report.html`` (:func:`talentml._demo_pipeline.run_pipeline`).
+        ``<out>/report.html`` (:func:`talentml._demo_pipeline.run_pipeline`); its three
+        models are trained once, each in a tracked run, registered and promoted to
+        ``champion``, and the report evaluates those very models.
+    show_progress : bool, optional
+        Progress bars (default: talentml's setting).
 
     Returns
     -------
     dict
-        The summary written to ``summary.json`` (with ``mlflow_run_id`` and ``tracking_uri``).
+        The summary written to ``summary.json`` (with ``mlflow_run_id``, ``tracking_uri`` and,
+        with the report, the ``registered`` models).
 
     Examples
     --------
@@ -87,10 +93,15 @@ def run_demo(
     }
     counts, ingested = _ingest(org, out, timings)
     summary.update(counts)
+    uri = tracking_uri or f"sqlite:///{out / 'mlflow.db'}"
+    summary["tracking_uri"] = uri
     pipeline = None
     if report:
         from ._demo_pipeline import run_pipeline
+        from .tracking._demo_models import demo_model_summary
 
+        # features once; the three models trained once, each in its tracked run, registered
+        # and promoted to champion: the report evaluates those very models
         t = time.perf_counter()
         pipeline = run_pipeline(
             out,
@@ -99,45 +110,29 @@ def run_demo(
             random_state=random_state,
             n_estimators=n_estimators,
             report=False,
+            tracking_uri=uri,
+            experiment=DEMO_EXPERIMENT,
             show_progress=show_progress,
         )
         timings["pipeline_s"] = time.perf_counter() - t
         summary["models"] = pipeline.metrics()
         summary["top_reasons"] = _top_reasons(pipeline.reasons, n_employees=5)
+        summary["registered"] = demo_model_summary(pipeline.runs)
     summary["timings"] = {k: round(v, 2) for k, v in timings.items()}
 
-    uri = tracking_uri or f"sqlite:///{out / 'mlflow.db'}"
-    summary["tracking_uri"] = uri
     summary["mlflow_run_id"] = _track(summary, uri, out, tables_dir, n_employees, random_state)
     if pipeline is not None:
-        import mlflow
-
-        from .tracking._demo_models import log_demo_models
-
-        # the three models, trained in tracked runs, registered and promoted to champion
-        t = time.perf_counter()
-        summary["registered"] = log_demo_models(
-            org,
-            ingested.statements,
-            tracking_uri=uri,
-            n_estimators=n_estimators,
-            random_state=random_state,
-            show_progress=show_progress,
+        runs = pipeline.mlflow_runs()
+        org_run = pd.DataFrame(
+            {
+                "name": ["simulated-organization"],
+                "run_id": [summary["mlflow_run_id"]],
+                "experiment_id": runs["experiment_id"].iloc[:1].to_list(),
+            }
         )
-        timings["registry_s"] = time.perf_counter() - t
-        summary["timings"] = {k: round(v, 2) for k, v in timings.items()}
-        experiment = mlflow.get_experiment_by_name("talentml-demo")
-        runs = {"simulated-organization": summary["mlflow_run_id"]}
-        runs.update({f"{key} model": m["run_id"] for key, m in summary["registered"].items()})
         path = pipeline.write_report(
             out / "report.html",
-            mlflow_runs=pd.DataFrame(
-                {
-                    "name": list(runs),
-                    "run_id": list(runs.values()),
-                    "experiment_id": experiment.experiment_id,
-                }
-            ),
+            mlflow_runs=pd.concat([org_run, runs], ignore_index=True),
             tracking_uri=uri,
             mlflow_ui="http://127.0.0.1:5000",
             show_progress=show_progress,
@@ -196,11 +191,7 @@ def _track(
 ) -> str:
     import mlflow
 
-    mlflow.set_tracking_uri(uri)
-    experiment = "talentml-demo"
-    if mlflow.get_experiment_by_name(experiment) is None:
-        mlflow.create_experiment(experiment, artifact_location=(out / "mlartifacts").as_uri())
-    mlflow.set_experiment(experiment)
+    demo_experiment(uri, out / "mlartifacts", name=DEMO_EXPERIMENT)
     with mlflow.start_run(run_name="simulated-organization") as run:
         mlflow.log_params({"n_employees": n_employees, "random_state": seed})
         mlflow.log_params({f"effect.{k}": v for k, v in summary["effects"].items()})

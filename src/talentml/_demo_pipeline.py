@@ -1,11 +1,14 @@
 """The main job end to end on a simulated organization, written up as ``report.html``.
 
 simulate -> ingest xAPI -> point-in-time features -> labels -> time split -> train
-FlightRisk, HighPotential and RampUp (:func:`train_models`, the one training step) ->
-evaluate on the held-out period -> explain -> 9-box -> bias audit and caregiver hours ->
-trigger rules and calibration flags -> :func:`talentml.report.build_report`.
+FlightRisk, HighPotential and RampUp on the training rows and evaluate them on the held-out
+period, each in its MLflow run, registered and promoted (:func:`train_models`, the one
+training step) -> explain -> 9-box -> bias audit and caregiver hours -> trigger rules and
+calibration flags -> :func:`talentml.report.build_report`.
 
-Every step is a function of what the previous ones returned; nothing reads the clock.
+Features are built once and each model is fitted once: the models the report evaluates and
+the loop uses are the very ones logged and registered in MLflow. Every step is a function of
+what the previous ones returned; nothing reads the clock.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .config import show_progress as _show_progress
+from .tracking._demo_models import DEMO_EXPERIMENT
 
 __all__ = [
     "DEMO_RULES",
@@ -102,12 +106,17 @@ class Split:
 
 @dataclass
 class DemoPipeline:
-    """Everything the pipeline made: models, evaluations, explanations, audits, actions."""
+    """Everything the pipeline made: models, evaluations, explanations, audits, actions.
+
+    ``runs`` holds the MLflow run of each model (:class:`talentml.tracking.TrainedRun`);
+    ``models`` and ``evaluations`` are those runs' fitted models and held-out evaluations.
+    """
 
     out: Path
     org: Any
     ingest: Any
     splits: dict[str, Split]
+    runs: dict[str, Any]
     models: dict[str, Any]
     evaluations: dict[str, Any]
     explanation: Any
@@ -118,6 +127,7 @@ class DemoPipeline:
     actions: pd.DataFrame
     calibration_flags: pd.DataFrame
     settings: dict[str, Any]
+    tracking_uri: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
     report_path: Path | None = None
 
@@ -130,6 +140,16 @@ class DemoPipeline:
                     out[f"{name}.{row.metric}"] = float(row.value)
         return out
 
+    def mlflow_runs(self) -> pd.DataFrame:
+        """The models' MLflow runs: ``name``, ``run_id`` and ``experiment_id``, one row each."""
+        return pd.DataFrame(
+            {
+                "name": [f"{key} model" for key in self.runs],
+                "run_id": [run.run_id for run in self.runs.values()],
+                "experiment_id": [run.experiment_id for run in self.runs.values()],
+            }
+        )
+
     def write_report(
         self,
         path: str | Path | None = None,
@@ -139,8 +159,17 @@ class DemoPipeline:
         mlflow_ui: str | None = None,
         show_progress: bool | None = None,
     ) -> Path:
-        """(Re)write the report, e.g. once the MLflow run ids are known."""
+        """(Re)write the report, e.g. with more MLflow runs or a link to the MLflow UI.
+
+        ``mlflow_runs`` and ``tracking_uri`` default to the models' runs
+        (:meth:`mlflow_runs`) and their store.
+        """
         from .report import build_report
+
+        if mlflow_runs is None:
+            mlflow_runs = self.mlflow_runs()
+        if tracking_uri is None:
+            tracking_uri = self.tracking_uri
 
         org = self.org
         settings = dict(self.settings)
@@ -241,18 +270,57 @@ def _ramp_scale(split: Split) -> float:
 def train_models(
     splits: Mapping[str, Split],
     *,
+    tracking_uri: str,
+    experiment: str = DEMO_EXPERIMENT,
+    sensitive: pd.DataFrame | None = None,
+    oracles: Mapping[str, Any] | None = None,
     n_estimators: int = 150,
+    n_bootstrap: int = 100,
     n_jobs: int | None = 1,
     random_state: int = 0,
 ) -> dict[str, Any]:
-    """Fit the three models on their training rows: the pipeline's one training step.
+    """Fit, evaluate, track and register the three models: the pipeline's one training step.
 
-    This is the function to switch to ``talentml.tracking.train`` (one MLflow run per model:
-    ``tracking.train(estimator, split.X_train, split.y_train, ...)`` in place of
-    ``estimator.fit``): it gets the unfitted estimators' settings and the training rows, and
-    returns the fitted models by name (``flight_risk``, ``high_potential``, ``ramp_up``).
+    Each model is fitted once, on its split's training rows only, by
+    :func:`talentml.tracking.train` in its own MLflow run, evaluated on the split's held-out
+    rows (after the training rows' label windows closed), registered and promoted to
+    ``champion`` (:func:`talentml.tracking._demo_models.log_demo_models`).
+
+    Parameters
+    ----------
+    splits : mapping of str to Split
+        ``flight_risk``, ``high_potential`` and ``ramp_up``.
+    tracking_uri : str
+        The MLflow store.
+    experiment : str, default "talentml-demo"
+        The runs' experiment.
+    sensitive : pandas.DataFrame, optional
+        The ``sensitive`` table, for the bias audits logged with the binary models.
+    oracles : mapping, optional
+        The simulator's true probabilities of the held-out rows by model name.
+    n_estimators : int, default 150
+        Trees of each model.
+    n_bootstrap : int, default 100
+        Bootstrap resamples of the held-out metrics' and audits' intervals.
+    n_jobs : int or None, default 1
+        Threads of XGBoost.
+    random_state : int, default 0
+        Seed of the models, the bootstrap and the audits.
+
+    Returns
+    -------
+    dict of str to TrainedRun
+        The run of each model (``model``, ``evaluation``, ``run_id``, registry version).
+
+    Examples
+    --------
+    >>> from talentml._demo_pipeline import train_models
+    >>> runs = train_models(splits, tracking_uri="sqlite:///mlflow.db")  # doctest: +SKIP
+    >>> sorted(runs)  # doctest: +SKIP
+    ['flight_risk', 'high_potential', 'ramp_up']
     """
     from .models import FlightRisk, HighPotential, RampUp
+    from .tracking._demo_models import log_demo_models
 
     common = {
         "n_estimators": n_estimators,
@@ -265,15 +333,17 @@ def train_models(
         "high_potential": HighPotential(horizon=splits["high_potential"].horizon, **common),
         "ramp_up": RampUp(distribution_scale=_ramp_scale(splits["ramp_up"]), **common),
     }
-    fitted = {}
-    for name, estimator in estimators.items():
-        split = splits[name]
-        t = time.perf_counter()
-        fitted[name] = estimator.fit(split.X_train, split.y_train)
-        logger.info(
-            "trained %s on %d rows in %.1f s", name, len(split.X_train), time.perf_counter() - t
-        )
-    return fitted
+    return log_demo_models(
+        estimators,
+        splits,
+        tracking_uri=tracking_uri,
+        experiment=experiment,
+        sensitive=sensitive,
+        oracles=oracles,
+        n_bootstrap=n_bootstrap,
+        random_state=random_state,
+        show_progress=False,
+    )
 
 
 def _snapshot(split: Split) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -301,12 +371,16 @@ def run_pipeline(
     n_bootstrap: int = 100,
     n_jobs: int | None = 1,
     report: bool = True,
-    mlflow_runs: Mapping[str, str] | pd.DataFrame | None = None,
     tracking_uri: str | None = None,
+    experiment: str = DEMO_EXPERIMENT,
+    mlflow_runs: Mapping[str, str] | pd.DataFrame | None = None,
     mlflow_ui: str | None = None,
     show_progress: bool | None = None,
 ) -> DemoPipeline:
     """Run the main job on a simulated organization and write ``<out>/report.html``.
+
+    The three models are trained once, each in an MLflow run of ``experiment`` that logs,
+    registers and promotes it (:func:`train_models`); the report evaluates those models.
 
     Parameters
     ----------
@@ -328,16 +402,24 @@ def run_pipeline(
         (two threads were ten times slower on a busy 2-core machine).
     report : bool, default True
         Write ``<out>/report.html`` now; False leaves it to :meth:`DemoPipeline.write_report`
-        (e.g. once the MLflow run ids are known).
-    mlflow_runs, tracking_uri, mlflow_ui
-        Passed to :func:`talentml.report.build_report`.
+        (e.g. once more MLflow runs are known).
+    tracking_uri : str, optional
+        The MLflow store of the models' runs and registry (default: the SQLite store
+        ``<out>/mlflow.db``).
+    experiment : str, default "talentml-demo"
+        The runs' experiment (created with its artifacts in ``<out>/mlartifacts`` when
+        missing).
+    mlflow_runs, mlflow_ui
+        Passed to :func:`talentml.report.build_report` (``mlflow_runs`` default: the models'
+        runs).
     show_progress : bool, optional
         A progress bar over the steps (default: talentml's setting).
 
     Returns
     -------
     DemoPipeline
-        Models, evaluations, explanations, audits, actions, timings and ``report_path``.
+        MLflow runs, models, evaluations, explanations, audits, actions, timings and
+        ``report_path``.
 
     Raises
     ------
@@ -355,12 +437,13 @@ def run_pipeline(
     from . import features as tf
     from .datasets import simulate_workforce
     from .explain import explain
-    from .models import evaluate, nine_box
+    from .models import nine_box
+    from .tracking._demo_models import demo_experiment
 
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     show = _show_progress() if show_progress is None else bool(show_progress)
-    steps = tqdm(total=9, desc="demo", unit="step", disable=not show)
+    steps = tqdm(total=8, desc="demo", unit="step", disable=not show)
     timings: dict[str, float] = {}
     clock = [time.perf_counter()]
 
@@ -418,11 +501,7 @@ def run_pipeline(
     }
     done("labels")
 
-    models = train_models(
-        splits, n_estimators=n_estimators, n_jobs=n_jobs, random_state=random_state
-    )
-    done("train")
-
+    # the held-out rows' true probabilities (the simulator's oracle), for the evaluations
     truth = org.truth
     oracles = {
         "flight_risk": truth.exit_probability(splits["flight_risk"].X_test, "180D").to_numpy(),
@@ -430,21 +509,25 @@ def run_pipeline(
             splits["high_potential"].X_test, "365D"
         ).to_numpy(),
     }
-    evaluations = {}
-    for name, split in splits.items():
-        oracle = oracles.get(name)
-        if oracle is not None and np.isnan(oracle).any():
-            oracle = None  # the simulator has no oracle for some rows: compare without it
-        evaluations[name] = evaluate(
-            models[name],
-            split.X_test,
-            split.y_test,
-            n_bootstrap=n_bootstrap,
-            random_state=random_state,
-            oracle=oracle,
-            show_progress=False,
-        )
-    done("evaluate")
+    for name, oracle in list(oracles.items()):
+        if np.isnan(oracle).any():
+            del oracles[name]  # the simulator has no oracle for some rows: compare without it
+    uri = tracking_uri or f"sqlite:///{out / 'mlflow.db'}"
+    demo_experiment(uri, out / "mlartifacts", name=experiment)
+    runs = train_models(
+        splits,
+        tracking_uri=uri,
+        experiment=experiment,
+        sensitive=org.sensitive,
+        oracles=oracles,
+        n_estimators=n_estimators,
+        n_bootstrap=n_bootstrap,
+        n_jobs=n_jobs,
+        random_state=random_state,
+    )
+    models = {name: run.model for name, run in runs.items()}
+    evaluations = {name: run.evaluation for name, run in runs.items()}
+    done("train")
 
     # the loop acts on the latest cutoff: everyone employed then
     now = X[X["as_of"] == X["as_of"].max()].reset_index(drop=True)
@@ -526,6 +609,7 @@ def run_pipeline(
         org=org,
         ingest=ingested,
         splits=splits,
+        runs=runs,
         models=models,
         evaluations=evaluations,
         explanation=explanation,
@@ -536,16 +620,12 @@ def run_pipeline(
         actions=actions,
         calibration_flags=flags,
         settings=settings,
+        tracking_uri=uri,
         timings=timings,
     )
     if report:
         t = time.perf_counter()
-        result.write_report(
-            mlflow_runs=mlflow_runs,
-            tracking_uri=tracking_uri,
-            mlflow_ui=mlflow_ui,
-            show_progress=False,
-        )
+        result.write_report(mlflow_runs=mlflow_runs, mlflow_ui=mlflow_ui, show_progress=False)
         timings["report"] = time.perf_counter() - t
         logger.info("demo pipeline: report written to %s", result.report_path)
     return result

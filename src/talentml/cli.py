@@ -40,7 +40,11 @@ def demo(
     ] = None,
     n_estimators: Annotated[int, typer.Option(help="Trees of each model.")] = 150,
     report: Annotated[
-        bool, typer.Option(help="Train, explain, audit and write OUT/report.html.")
+        bool,
+        typer.Option(
+            help="Train the models (tracked and registered in MLflow), explain, audit and "
+            "write OUT/report.html."
+        ),
     ] = True,
 ) -> None:
     """Run the whole loop on a simulated organization with a local MLflow store."""

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _html
+from .._html import badge, esc, fmt, note
 from ._ll144 import ll144_status
 from ._plots import figure_axes, figure_svg, plot_gap_attribution, plot_impact_ratios
 from ._schema import SCHEMA_VERSION
@@ -139,24 +141,8 @@ th{background:#f4f6f8}td.num{text-align:right;font-variant-numeric:tabular-nums}
 """
 
 
-def esc(value: Any) -> str:
-    """HTML-escaped text of a value ("" for missing)."""
-    v = plain(value)
-    return "" if v is None else html.escape(str(v))
-
-
-def fmt(value: Any, spec: str = ".3f") -> str:
-    """A number for a table cell ("–" for missing)."""
-    v = plain(value)
-    if v is None:
-        return "–"
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, int):
-        return f"{v:,}"
-    if isinstance(v, float):
-        return format(v, spec)
-    return html.escape(str(v))
+#: What the key/value tables show for a value the audit does not have.
+NOT_GIVEN = '<span class="note">not given</span>'
 
 
 def table(
@@ -165,35 +151,17 @@ def table(
     *,
     row_class: Any = None,
 ) -> str:
-    """An HTML table: ``columns`` are (column, header, number format or None for text)."""
-    cols = list(columns)
-    head = "".join(f"<th>{html.escape(h)}</th>" for _, h, _ in cols)
-    body = []
-    for _, r in frame.iterrows():
-        cls = f' class="{row_class(r)}"' if row_class else ""
-        cells = []
-        for c, _, spec in cols:
-            v = r.get(c)
-            if spec is None:
-                cells.append(f"<td>{esc(v)}</td>")
-            else:
-                cells.append(f'<td class="num">{fmt(v, spec)}</td>')
-        body.append(f"<tr{cls}>{''.join(cells)}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    """An HTML table: ``columns`` are (column, header, number format or None for text).
+
+    A listed column the frame lacks is shown with empty cells (the reports' tables keep
+    their shape whatever the audit measured).
+    """
+    return _html.table(frame, columns, row_class=row_class, absent="blank")
 
 
 def kv_table(pairs: Iterable[tuple[str, Any]]) -> str:
-    """A two-column key/value table (missing values shown as "not given")."""
-    rows = []
-    for k, v in pairs:
-        shown = esc(v) if plain(v) is not None else '<span class="note">not given</span>'
-        rows.append(f"<tr><th>{html.escape(k)}</th><td>{shown}</td></tr>")
-    return f"<table>{''.join(rows)}</table>"
-
-
-def badge(text: str, kind: str) -> str:
-    """A small coloured label."""
-    return f'<span class="badge b-{kind}">{html.escape(text)}</span>'
+    """A two-column key/value table (values as text; missing values shown as "not given")."""
+    return _html.kv_table(pairs, missing=NOT_GIVEN, numbers=False)
 
 
 def svg_of(draw: Any, size: tuple[float, float]) -> str:
@@ -204,12 +172,8 @@ def svg_of(draw: Any, size: tuple[float, float]) -> str:
 
 
 def page(title: str, body: str) -> str:
-    """A complete, self-contained HTML document."""
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title><style>{CSS}</style></head>"
-        f"<body>{body}</body></html>\n"
-    )
+    """A complete, self-contained HTML document with the audit reports' style sheet."""
+    return _html.page(title, body, css=CSS)
 
 
 def _ratio_notes(r: pd.Series) -> str:
@@ -306,12 +270,13 @@ def audit_sections(audit: Any, report: dict[str, Any], *, level: int = 2) -> str
 
     parts.append(f"<{h}>Rates and impact ratios</{h}>")
     parts.append(
-        '<p class="note">Impact ratio: a category\'s rate divided by the highest rate among '
-        "the compared categories. Scoring rate: share of the category scoring above the full "
-        "sample's median. Intervals: percentile bootstrap "
-        f"({meta['settings']['n_bootstrap']} replicates, resampling "
-        f"{meta['settings']['bootstrap_unit']}s). p-value: {meta['settings']['test']} test "
-        "against the reference category.</p>"
+        note(
+            "Impact ratio: a category's rate divided by the highest rate among the compared "
+            "categories. Scoring rate: share of the category scoring above the full sample's "
+            f"median. Intervals: percentile bootstrap ({meta['settings']['n_bootstrap']} "
+            f"replicates, resampling {meta['settings']['bootstrap_unit']}s). p-value: "
+            f"{meta['settings']['test']} test against the reference category."
+        )
     )
     impact = audit.impact_ratios.reset_index()
     for kind in impact["kind"].unique():
@@ -401,9 +366,11 @@ def audit_sections(audit: Any, report: dict[str, Any], *, level: int = 2) -> str
     if audit.proxies is not None and len(audit.proxies):
         parts.append(f"<{h}>Proxies</{h}>")
         parts.append(
-            '<p class="note">AUC: how well the feature alone separates a category from the '
-            "others (0.5 = not at all). Gap share: the part of the worst-off category's score "
-            "gap to the reference category that the feature carries (TreeSHAP, model margin).</p>"
+            note(
+                "AUC: how well the feature alone separates a category from the others (0.5 = "
+                "not at all). Gap share: the part of the worst-off category's score gap to the "
+                "reference category that the feature carries (TreeSHAP, model margin)."
+            )
         )
         px = audit.proxies.reset_index()
         px = px.sort_values(["proxy", "auc"], ascending=[False, False], kind="mergesort")
@@ -452,8 +419,10 @@ def audit_sections(audit: Any, report: dict[str, Any], *, level: int = 2) -> str
         for m in audit.mitigation:
             parts.append(
                 f"<{h3}>{esc(m.method)} ({esc(m.constraint)}) for {esc(m.attribute)}</{h3}>"
-                f'<p class="note">Fitted on {m.n_fit} labelled rows, evaluated on {m.n_eval} '
-                f"others. Before: {esc(m.decision)}. {esc(' '.join(m.notes))}</p>"
+                + note(
+                    f"Fitted on {m.n_fit} labelled rows, evaluated on {m.n_eval} others. "
+                    f"Before: {esc(m.decision)}. {esc(' '.join(m.notes))}"
+                )
             )
             parts.append(
                 table(
@@ -505,8 +474,10 @@ def audit_to_html(audit: Any) -> str:
     purpose = audit.meta["audit"].get("purpose") or "automated employment decision tool"
     body = (
         f"<h1>Bias audit: {esc(purpose)}</h1>"
-        f'<p class="note">talentml {esc(report["generator"]["version"])}, report schema '
-        f"{SCHEMA_VERSION}. Machine-readable twin: <code>BiasAudit.to_json()</code>.</p>"
+        + note(
+            f"talentml {esc(report['generator']['version'])}, report schema {SCHEMA_VERSION}. "
+            "Machine-readable twin: <code>BiasAudit.to_json()</code>."
+        )
         + audit_sections(audit, report)
     )
     return page(f"Bias audit: {purpose}", body)

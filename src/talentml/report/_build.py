@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from .._html import esc, fmt, kv_table, note, page, scalar, section, table
 from ..config import show_progress as _show_progress
 from ..exceptions import PurposeLimitationError
 from ._figures import png_figure
-from ._html import esc, fmt, kv_table, note, page, plain, section, table
 
 __all__ = [
     "MSG_COLUMNS",
@@ -96,6 +96,35 @@ NAME_COLUMNS = frozenset(
 
 _SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "info": 3}
 
+#: The report's style sheet (inlined: the page loads nothing).
+CSS = """
+body{font-family:-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:0;color:#222;
+background:#fafafa;line-height:1.45}
+header{background:#1f3a5f;color:#fff;padding:1.2em 2em}
+header h1{margin:0 0 .2em 0;font-size:1.6em}
+header p{margin:0;color:#d6e2f0}
+nav{background:#fff;border-bottom:1px solid #ddd;padding:.6em 2em;position:sticky;top:0;z-index:1}
+nav a{margin-right:1.1em;color:#1f3a5f;text-decoration:none;font-size:.92em}
+nav a:hover{text-decoration:underline}
+main{padding:0 2em 3em 2em;max-width:1200px}
+section{background:#fff;border:1px solid #e3e3e3;border-radius:6px;margin:1.5em 0;padding:.5em 1.5em 1.2em}
+h2{color:#1f3a5f;border-bottom:2px solid #e8eef6;padding-bottom:.2em}
+h3{color:#333;margin-top:1.3em}
+table{border-collapse:collapse;margin:.6em 0;font-size:.88em}
+th,td{border:1px solid #ddd;padding:.3em .6em;text-align:left;vertical-align:top}
+thead th{background:#f0f4f9}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+tr.sev-high td{background:#fdecea}
+tr.sev-medium td{background:#fff4e5}
+.figures{display:flex;flex-wrap:wrap;gap:1.2em;align-items:flex-start}
+figure{margin:.4em 0;display:table}
+figure img{max-width:100%;height:auto;border:1px solid #eee}
+figcaption{display:table-caption;caption-side:bottom;font-size:.85em;color:#555;padding-top:.3em}
+td.date{white-space:nowrap}
+p.note,span.note{color:#666;font-size:.88em}
+code{background:#f3f3f3;padding:0 .25em;border-radius:3px}
+"""
+
 
 # --------------------------------------------------------------------------- validation
 def _type_name(value: Any) -> str:
@@ -104,7 +133,7 @@ def _type_name(value: Any) -> str:
 
 def _rows(labels: Any) -> str:
     labels = list(labels)
-    shown = ", ".join(repr(plain(v)) for v in labels[:10])
+    shown = ", ".join(repr(scalar(v)) for v in labels[:10])
     return shown + (f", ... ({len(labels):,} in all)" if len(labels) > 10 else "")
 
 
@@ -520,7 +549,7 @@ def _fairness(bias: Any, caregiver: Any, max_rows: int) -> str:
             ("attributes", ", ".join(bias.attributes["attribute"].astype(str))),
         ]
         parts.append("<h3>Bias audit</h3>")
-        parts.append(kv_table([(k, v) for k, v in info if plain(v) is not None]))
+        parts.append(kv_table([(k, v) for k, v in info if scalar(v) is not None]))
         kinds = bias.impact_ratios.index.get_level_values("kind").unique().tolist()
         figs = []
         for kind in ("selection", "scoring"):
@@ -687,10 +716,10 @@ def _mlflow(runs: pd.DataFrame, tracking_uri: str | None, ui: str | None) -> str
     rows = []
     for r in runs.to_dict("records"):
         url = r.get("url")
-        if plain(url) is None and ui and plain(r.get("experiment_id")) is not None:
+        if scalar(url) is None and ui and scalar(r.get("experiment_id")) is not None:
             url = f"{ui.rstrip('/')}/#/experiments/{r['experiment_id']}/runs/{r['run_id']}"
         run = esc(r["run_id"])
-        cell = f'<a href="{html.escape(str(url))}">{run}</a>' if plain(url) is not None else run
+        cell = f'<a href="{html.escape(str(url))}">{run}</a>' if scalar(url) is not None else run
         exp = esc(r.get("experiment_id"))
         rows.append(f"<tr><td>{esc(r['name'])}</td><td>{exp}</td><td><code>{cell}</code></td></tr>")
     parts = [
@@ -985,7 +1014,13 @@ def build_report(
         + ", ".join(SECTIONS[k].split(":")[0].lower() for k, _ in builders)
         + ". Pseudonymous employee ids only."
     )
-    document = page(title, subtitle, [(k, SECTIONS[k]) for k, _ in builders], "".join(body))
+    document = page(
+        title,
+        "".join(body),
+        css=CSS,
+        subtitle=subtitle,
+        toc=[(k, SECTIONS[k]) for k, _ in builders],
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(document, encoding="utf-8")
     logger.info("report: %d sections written to %s (%d bytes)", len(builders), out, len(document))

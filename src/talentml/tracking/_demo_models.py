@@ -1,16 +1,35 @@
-"""The three models of ``talentml demo``: trained, tracked, registered and promoted."""
+"""The three models of ``talentml demo``: trained once, tracked, registered and promoted.
+
+The demo pipeline (:func:`talentml._demo_pipeline.run_pipeline`) builds the features and the
+out-of-time splits once and hands them here: each model is fitted in its own MLflow run
+(:func:`talentml.tracking.train` on the split's training rows, evaluated on its held-out
+rows), registered and promoted to ``champion``. The fitted models and evaluations the report
+shows are the ones these runs logged and registered.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["DEMO_MODEL_NAMES", "log_demo_models"]
+__all__ = [
+    "DEMO_EXPERIMENT",
+    "DEMO_MODEL_NAMES",
+    "HEADLINE_METRICS",
+    "demo_experiment",
+    "demo_model_summary",
+    "log_demo_models",
+]
 
 logger = logging.getLogger(__name__)
+
+#: The MLflow experiment of the demo (its runs: the organization and the three models).
+DEMO_EXPERIMENT = "talentml-demo"
 
 #: Registered names of the demo models.
 DEMO_MODEL_NAMES = {
@@ -19,42 +38,110 @@ DEMO_MODEL_NAMES = {
     "ramp_up": "talentml-ramp-up",
 }
 
+#: The metric each model is summarized by (None: the evaluation's first metric).
+HEADLINE_METRICS: dict[str, str | None] = {
+    "flight_risk": "roc_auc",
+    "high_potential": "roc_auc",
+    "ramp_up": None,
+}
 
-def log_demo_models(
-    org: Any,
-    statements: pd.DataFrame,
-    *,
-    tracking_uri: str,
-    experiment: str = "talentml-demo",
-    n_estimators: int = 150,
-    random_state: int = 0,
-    show_progress: bool | None = None,
-) -> dict[str, Any]:
-    """Build features and labels from a simulated organization, then train, track, register
-    and promote FlightRisk, HighPotential and RampUp (each becomes its name's ``champion``).
+MSG_MODELS = "log_demo_models: {what} must name exactly the models {expected}, got {got}"
+
+
+def demo_experiment(
+    tracking_uri: str, artifacts: str | Path, *, name: str = DEMO_EXPERIMENT
+) -> str:
+    """The demo's MLflow experiment, created with its artifacts in ``artifacts`` if missing.
 
     Parameters
     ----------
-    org : talentml.datasets.Organization
-        From :func:`talentml.datasets.simulate_workforce`.
-    statements : pandas.DataFrame
-        Ingested statements (``talentml.xapi.ingest(...).statements``).
+    tracking_uri : str
+        The MLflow store (becomes MLflow's current tracking URI).
+    artifacts : str or Path
+        Folder of the experiment's artifacts when it is created (e.g. ``<out>/mlartifacts``,
+        next to the demo's SQLite store rather than under the working directory).
+    name : str, default "talentml-demo"
+        The experiment.
+
+    Returns
+    -------
+    str
+        The experiment id (MLflow's active experiment from now on).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from talentml.tracking._demo_models import demo_experiment
+    >>> with tempfile.TemporaryDirectory() as d:  # doctest: +SKIP
+    ...     demo_experiment(f"sqlite:///{d}/mlflow.db", Path(d) / "mlartifacts")
+    '1'
+    """
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking_uri)
+    if mlflow.get_experiment_by_name(name) is None:
+        mlflow.create_experiment(name, artifact_location=Path(artifacts).resolve().as_uri())
+    return mlflow.set_experiment(name).experiment_id
+
+
+def log_demo_models(
+    estimators: Mapping[str, Any],
+    splits: Mapping[str, Any],
+    *,
+    tracking_uri: str,
+    experiment: str = DEMO_EXPERIMENT,
+    sensitive: pd.DataFrame | None = None,
+    oracles: Mapping[str, Any] | None = None,
+    n_bootstrap: int = 200,
+    random_state: int = 0,
+    show_progress: bool | None = None,
+) -> dict[str, Any]:
+    """Train, track, register and promote the demo's models on splits already built.
+
+    One MLflow run per model (:func:`talentml.tracking.train`): fitted on the split's
+    training rows only, evaluated (and, with ``sensitive``, audited) on its held-out rows,
+    logged, registered as :data:`DEMO_MODEL_NAMES` and promoted to ``champion``.
+
+    Parameters
+    ----------
+    estimators : mapping
+        The unfitted models by name: ``flight_risk``, ``high_potential``, ``ramp_up``.
+    splits : mapping
+        The split of each model (:class:`talentml._demo_pipeline.Split`: ``X_train``,
+        ``y_train``, ``X_test``, ``y_test``), by the same names.
     tracking_uri : str
         The MLflow store (the demo's SQLite file).
     experiment : str, default "talentml-demo"
-        Experiment of the runs.
-    n_estimators : int, default 150
-        Trees per model.
+        Experiment of the runs (create it with :func:`demo_experiment` to choose where its
+        artifacts go).
+    sensitive : pandas.DataFrame, optional
+        The ``sensitive`` table: the flight-risk and high-potential runs log a bias audit of
+        their held-out rows.
+    oracles : mapping, optional
+        True probabilities (or days) of the held-out rows by model name, passed to
+        :func:`talentml.models.evaluate` as ``oracle``.
+    n_bootstrap : int, default 200
+        Bootstrap resamples of the metric and impact-ratio intervals.
     random_state : int, default 0
-        Seed.
+        Seed of the evaluation and the audit.
     show_progress : bool, optional
         Progress bars.
 
     Returns
     -------
-    dict
-        Per model: ``run_id``, ``model_uri``, ``registered_name``, ``version``, ``alias``,
-        the headline metric with its interval, and ``seconds``.
+    dict of str to TrainedRun
+        The run of each model: ``model`` (fitted), ``evaluation`` (held-out metrics),
+        ``run_id``, ``registered_name``, ``registered_version`` (now ``champion``).
+
+    Raises
+    ------
+    ValueError
+        If ``estimators`` or ``splits`` do not name exactly the demo's three models.
+
+    See Also
+    --------
+    demo_model_summary : The runs in a few plain numbers (what ``talentml demo`` prints).
 
     Examples
     --------
@@ -62,81 +149,88 @@ def log_demo_models(
     >>> sorted(DEMO_MODEL_NAMES)
     ['flight_risk', 'high_potential', 'ramp_up']
     """
-    import talentml as tml
-
     from ._registry import promote
     from ._train import train
 
-    start = pd.Timestamp(org.start)
-    first = (start + pd.DateOffset(months=6)).normalize()
-    end = pd.Timestamp(org.end)
-    spine = tml.features.make_spine(org.employees, start=first, end=end, freq="QS")
-
-    def build(rows: pd.DataFrame) -> pd.DataFrame:
-        return tml.features.build(
-            rows,
-            statements=statements,
-            employees=org.employees,
-            reviews=org.reviews,
-            competency_ratings=org.competency_ratings,
-            job_events=org.job_events,
-            catalog=org.catalog,
-            learning_since=start,
-            show_progress=show_progress,
-        )
-
-    X = build(spine)
-    params = {
-        "n_estimators": n_estimators,
-        "max_depth": 4,
-        "learning_rate": 0.05,
-        "random_state": random_state,
-        "show_progress": show_progress,
-    }
-    keys = X[["employee_id", "as_of"]]
-    y_fr = tml.labels.flight_risk(keys, org.employees, horizon="180D")
-    y_hp = tml.labels.high_potential(keys, org.job_events, horizon="365D", employees=org.employees)
-    ramp = tml.labels.ramp_up(org.employees, org.productivity, hired_after=org.start)
-    rows = tml.labels.ramp_up_spine(ramp, days_after_hire=30)
-    rows = rows[rows["censored"].isna()].reset_index(drop=True)
-    XR = build(rows[["employee_id", "as_of"]])
-    jobs = [
-        ("flight_risk", tml.FlightRisk(**params), X, y_fr, "roc_auc"),
-        ("high_potential", tml.HighPotential(horizon="365D", **params), X, y_hp, "roc_auc"),
-        ("ramp_up", tml.RampUp(**params), XR, rows, None),
-    ]
-    out: dict[str, Any] = {}
-    for key, model, features, labels, headline in jobs:
-        t = time.perf_counter()
+    expected = sorted(DEMO_MODEL_NAMES)
+    for what, given in (("estimators", estimators), ("splits", splits)):
+        if sorted(given) != expected:
+            raise ValueError(MSG_MODELS.format(what=what, expected=expected, got=sorted(given)))
+    oracles = dict(oracles or {})
+    runs: dict[str, Any] = {}
+    for key in DEMO_MODEL_NAMES:
+        split = splits[key]
         name = DEMO_MODEL_NAMES[key]
+        oracle = oracles.get(key)
+        t = time.perf_counter()
         run = train(
-            model,
-            features,
-            labels,
+            estimators[key],
+            split.X_train,
+            split.y_train,
+            X_test=split.X_test,
+            y_test=split.y_test,
             experiment=experiment,
-            sensitive=org.sensitive if key != "ramp_up" else None,
+            sensitive=sensitive if key != "ramp_up" else None,
             register_as=name,
             tracking_uri=tracking_uri,
             run_name=f"{key.replace('_', ' ')} model",
-            audit_options={"n_bootstrap": 200, "proxies": False},
+            n_bootstrap=n_bootstrap,
+            evaluate_options=None if oracle is None else {"oracle": oracle},
+            audit_options={"n_bootstrap": n_bootstrap, "proxies": False},
             random_state=random_state,
             show_progress=show_progress,
         )
         promote(name, run.registered_version)
+        runs[key] = run
+        logger.info(
+            "demo: %s trained on %d rows, registered as %s v%s (run %s) in %.1f s",
+            key,
+            len(split.X_train),
+            name,
+            run.registered_version,
+            run.run_id,
+            time.perf_counter() - t,
+        )
+    return runs
+
+
+def demo_model_summary(runs: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The demo's runs in plain values: registry entry and headline metric with its interval.
+
+    Parameters
+    ----------
+    runs : mapping of str to TrainedRun
+        From :func:`log_demo_models`.
+
+    Returns
+    -------
+    dict
+        Per model: ``run_id``, ``model_uri``, ``registered_name``, ``version``, ``alias``
+        (``champion``) and the headline ``metric`` with its ``value``, ``ci_low`` and
+        ``ci_high``.
+
+    Examples
+    --------
+    >>> from talentml.tracking._demo_models import demo_model_summary
+    >>> demo_model_summary({})
+    {}
+    """
+    from ._registry import CHAMPION
+
+    out: dict[str, dict[str, Any]] = {}
+    for key, run in runs.items():
         metrics = run.evaluation.metrics.set_index("metric")
-        metric = headline or str(metrics.index[0])
+        metric = HEADLINE_METRICS.get(key) or str(metrics.index[0])
         row = metrics.loc[metric]
         out[key] = {
             "run_id": run.run_id,
             "model_uri": run.model_uri,
-            "registered_name": name,
+            "registered_name": run.registered_name,
             "version": run.registered_version,
-            "alias": "champion",
+            "alias": CHAMPION,
             "metric": metric,
             "value": float(row["value"]),
             "ci_low": float(row["ci_low"]),
             "ci_high": float(row["ci_high"]),
-            "seconds": round(time.perf_counter() - t, 1),
         }
-        logger.info("demo: %s registered as %s v%s", key, name, run.registered_version)
     return out

@@ -162,7 +162,88 @@ def _split(
             "rows; change test_size or test_from"
         )
     info = {"rule": rule, "n_train": int(train.sum()), "n_test": int(test.sum())}
+    if test_from is not None:
+        info["cut"] = cut
     return train, test, info
+
+
+def _split_rows(
+    X: pd.DataFrame,
+    y: pd.Series | pd.DataFrame,
+    *,
+    test_size: float,
+    test_from: Any,
+    horizon: Any,
+    random_state: int | None,
+) -> tuple[pd.DataFrame, pd.DataFrame, Any, Any, dict[str, Any]]:
+    """(X_train, X_test, y_train, y_test, split info) of :func:`_split`.
+
+    Out of time (``test_from``), the training targets are what was known at the split date:
+    survival durations and ramp-up intervals that run past it are censored there, as
+    :func:`talentml.models.backtest` does.
+    """
+    train_rows, test_rows, split = _split(
+        X, test_size=test_size, test_from=test_from, horizon=horizon, random_state=random_state
+    )
+    X_train = X[train_rows].reset_index(drop=True)
+    X_test = X[test_rows].reset_index(drop=True)
+    cut = split.pop("cut", None)
+    if cut is not None:
+        from ..models._backtest import _censor_at
+
+        y_train = _censor_at(y, X, np.flatnonzero(train_rows), cut, "as_of")
+        y_train = y_train.reset_index(drop=True)
+    else:
+        y_train = y[train_rows].reset_index(drop=True)
+    y_test = y[test_rows].reset_index(drop=True)
+    return X_train, X_test, y_train, y_test, split
+
+
+def _target(y: Any) -> pd.Series | pd.DataFrame:
+    """``y`` as a pandas object with a fresh index (an array becomes the ``label`` Series)."""
+    if isinstance(y, pd.Series | pd.DataFrame):
+        return y.reset_index(drop=True)
+    return pd.Series(np.asarray(y), name="label")
+
+
+def _check_given(X: pd.DataFrame, y: Any, X_test: Any, y_test: Any, test_from: Any) -> None:
+    """The caller's held-out rows: both given, aligned, with the training columns."""
+    if X_test is None or y_test is None:
+        raise ValueError("train: give X_test and y_test together (the held-out rows)")
+    if test_from is not None:
+        raise ValueError(
+            "train: test_from splits X itself; with X_test and y_test the held-out rows are "
+            "given: pass one or the other"
+        )
+    if not isinstance(X_test, pd.DataFrame):
+        raise TypeError(f"train: X_test must be a pandas DataFrame, got {type(X_test).__name__}")
+    n_y = len(y_test) if hasattr(y_test, "__len__") else None
+    if n_y != len(X_test):
+        raise ValueError(
+            f"train: y_test has {n_y} rows but X_test has {len(X_test)}; align them on the spine"
+        )
+    if isinstance(y, pd.DataFrame) != isinstance(y_test, pd.DataFrame):
+        raise ValueError("train: y and y_test must both be label frames, or both not")
+    missing = [c for c in X.columns if c not in X_test.columns]
+    if missing:
+        raise ValueError(f"train: X_test lacks the training column(s) {missing}")
+    if len(X) == 0 or len(X_test) == 0:
+        raise ValueError(
+            f"train: {len(X)} training and {len(X_test)} test rows given; both need rows"
+        )
+
+
+def _given_split(X_train: pd.DataFrame, X_test: pd.DataFrame) -> dict[str, Any]:
+    """What the caller's split was, in the words of :func:`_split`."""
+    rule = "given by the caller"
+    if "as_of" in X_train.columns and "as_of" in X_test.columns:
+        a = pd.to_datetime(X_train["as_of"], utc=True)
+        b = pd.to_datetime(X_test["as_of"], utc=True)
+        rule = (
+            f"given by the caller: training rows as_of {a.min().date()} to {a.max().date()}, "
+            f"test rows as_of {b.min().date()} to {b.max().date()}"
+        )
+    return {"rule": rule, "n_train": len(X_train), "n_test": len(X_test)}
 
 
 def _data_window(X: pd.DataFrame, y: Any) -> dict[str, Any]:
@@ -207,11 +288,14 @@ def train(
     test_size: float = 0.25,
     test_from: Any = None,
     horizon: Any = "180D",
+    X_test: pd.DataFrame | None = None,
+    y_test: Any = None,
     bands: Any = None,
     k: int = 3,
     direction: str = "up",
     catalog: pd.DataFrame | None = None,
     n_bootstrap: int = 200,
+    evaluate_options: Mapping[str, Any] | None = None,
     audit_options: Mapping[str, Any] | None = None,
     shap_rows: int = 2_000,
     validate: bool = True,
@@ -263,9 +347,15 @@ def train(
         Share of employees held out (when ``test_from`` is None).
     test_from : str or Timestamp, optional
         Out-of-time split: test rows have ``as_of >= test_from``; training rows have
-        ``as_of + horizon <= test_from``.
+        ``as_of + horizon <= test_from``, and their targets are what was known at
+        ``test_from`` (survival durations and ramp-up intervals censored there).
     horizon : str, default "180D"
         The label horizon (gap of the out-of-time split).
+    X_test, y_test : pandas.DataFrame and array-like, optional
+        Held-out rows chosen by the caller, e.g. one out-of-time fold of
+        :class:`talentml.models.TimeSplit` with the training targets censored at its start.
+        Then ``X`` and ``y`` are the training rows only (all of them are fitted on) and
+        ``test_size`` / ``test_from`` are not used; the lineage covers both sets.
     bands : Bands or mapping, optional
         Score bands (default: from the training rows' scores, see
         :meth:`talentml.serving.Bands.from_scores`).
@@ -277,6 +367,9 @@ def train(
         The feature catalog (default :func:`talentml.features.catalog`).
     n_bootstrap : int, default 200
         Bootstrap resamples of the metric intervals.
+    evaluate_options : mapping, optional
+        Extra arguments of :func:`talentml.models.evaluate` on the held-out rows (e.g.
+        ``oracle``, aligned with ``X_test``).
     audit_options : mapping, optional
         Extra arguments of :func:`talentml.fairness.audit` (default: ``n_bootstrap=200``).
     shap_rows : int, default 2000
@@ -298,7 +391,8 @@ def train(
     TypeError
         If ``model`` is not a talentml estimator or ``X`` not a DataFrame.
     ValueError
-        If ``y`` does not match ``X``, or the split leaves no training or test rows.
+        If ``y`` does not match ``X`` (or ``y_test`` ``X_test``), ``X_test`` comes without
+        ``y_test`` or with ``test_from``, or the split leaves no training or test rows.
 
     Examples
     --------
@@ -330,18 +424,27 @@ def train(
     n_y = len(y) if hasattr(y, "__len__") else None
     if n_y != len(X):
         raise ValueError(f"train: y has {n_y} rows but X has {len(X)}; align them on the spine")
+    given = X_test is not None or y_test is not None
+    if given:
+        _check_given(X, y, X_test, y_test, test_from)
     if tracking_uri is not None:
         mlflow.set_tracking_uri(tracking_uri)
-    X = X.reset_index(drop=True)
-    if isinstance(y, pd.Series | pd.DataFrame):
-        y = y.reset_index(drop=True)
+    X, y = X.reset_index(drop=True), _target(y)
+    if given:
+        X_train, y_train = X, y
+        X_test, y_test = X_test.reset_index(drop=True), _target(y_test)
+        split = _given_split(X_train, X_test)
+        X = pd.concat([X_train, X_test], ignore_index=True)
+        y = pd.concat([y_train, y_test], ignore_index=True)
     else:
-        y = pd.Series(np.asarray(y), name="label")
-    train_rows, test_rows, split = _split(
-        X, test_size=test_size, test_from=test_from, horizon=horizon, random_state=random_state
-    )
-    X_train, X_test = X[train_rows].reset_index(drop=True), X[test_rows].reset_index(drop=True)
-    y_train, y_test = y[train_rows].reset_index(drop=True), y[test_rows].reset_index(drop=True)
+        X_train, X_test, y_train, y_test, split = _split_rows(
+            X,
+            y,
+            test_size=test_size,
+            test_from=test_from,
+            horizon=horizon,
+            random_state=random_state,
+        )
     fitted = clone(model)
     if show_progress is not None and "show_progress" in fitted.get_params():
         fitted.set_params(show_progress=show_progress)
@@ -350,9 +453,12 @@ def train(
         fitted,
         X_test,
         y_test,
-        n_bootstrap=n_bootstrap,
-        random_state=random_state,
-        show_progress=show_progress,
+        **{
+            "n_bootstrap": n_bootstrap,
+            "random_state": random_state,
+            "show_progress": show_progress,
+            **dict(evaluate_options or {}),
+        },
     )
     if catalog is None:
         from ..features import catalog as default_catalog
