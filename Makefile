@@ -8,8 +8,25 @@ BIN := $(VENV)/bin
 RALPH_VENV := .venv-ralph
 EXTRAS := dev,docs,spark,polars,lrs,bench
 DEMO_OUT ?= demo-output
+# The second test environment (DEVELOPERS.md): pandas 3 on the newest Python here, with the
+# extras that allow it; and its twin for the pandas 2/3 parity check: the same interpreter and
+# the same versions of every other package, pandas 2.
+# (the first that runs of python3.13, python3.12 on PATH or under pyenv, else python3)
+PYTHON_NEW ?= $(shell for v in 3.13 3.12; do \
+	  for c in python$$v $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/$$v*/bin/python$$v 2>/dev/null \
+	    | sort -V | tail -n 1); do \
+	    $$c -c "" 2>/dev/null && command -v $$c && exit 0; \
+	  done; done; command -v python3)
+VENV_PANDAS3 := .venv-pandas3
+PANDAS3_EXTRAS := dev,polars,lrs
+VENV_PARITY := .venv-parity
+# pytest-xdist workers; --dist loadfile keeps each file's module fixtures on one worker
+PYTEST_WORKERS ?= auto
+PYTEST := -m pytest tests src/talentml --doctest-modules -p no:cacheprovider \
+	-n $(PYTEST_WORKERS) --dist loadfile
 
-.PHONY: demo test lint format docs docs-serve bench clean venv ralph browser
+.PHONY: demo test test-default test-pandas3 lint format docs docs-serve bench clean venv \
+	venv-pandas3 venv-parity ralph browser
 
 venv: $(VENV)/.installed
 
@@ -17,6 +34,24 @@ $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet --disable-pip-version-check "uv>=0.5"
 	$(BIN)/uv pip install --quiet -p $(BIN)/python -e ".[$(EXTRAS)]"
+	touch $@
+
+venv-pandas3: $(VENV_PANDAS3)/.installed
+
+$(VENV_PANDAS3)/.installed: pyproject.toml $(VENV)/.installed
+	test -x $(VENV_PANDAS3)/bin/python || $(BIN)/uv venv --quiet -p $(PYTHON_NEW) $(VENV_PANDAS3)
+	$(BIN)/uv pip install --quiet -p $(VENV_PANDAS3)/bin/python -e ".[$(PANDAS3_EXTRAS)]" "pandas>=3"
+	touch $@
+
+venv-parity: $(VENV_PARITY)/.installed
+
+$(VENV_PARITY)/.installed: $(VENV_PANDAS3)/.installed
+	test -x $(VENV_PARITY)/bin/python || \
+	  $(BIN)/uv venv --quiet -p $$(readlink -f $(VENV_PANDAS3)/bin/python) $(VENV_PARITY)
+	$(BIN)/uv pip freeze --quiet -p $(VENV_PANDAS3)/bin/python --exclude-editable \
+	  | grep -v '^pandas==' > $(VENV_PARITY)/constraints.txt
+	$(BIN)/uv pip install --quiet -p $(VENV_PARITY)/bin/python -e . "pandas>=2.2,<3" \
+	  -c $(VENV_PARITY)/constraints.txt
 	touch $@
 
 # The LRS used by the tests (ralph) lives in its own environment: its pinned
@@ -39,11 +74,19 @@ browser:
 demo: venv
 	$(BIN)/talentml demo --out $(DEMO_OUT)
 
-test: venv ralph browser
+test: venv venv-pandas3 venv-parity ralph browser
 	$(BIN)/ruff check src tests benchmarks experiments docs/*.py docs/scripts
 	$(BIN)/ruff format --check src tests benchmarks experiments docs/*.py docs/scripts
-	$(BIN)/python -m pytest tests src/talentml --doctest-modules -p no:cacheprovider
+	TALENTML_TEST_PROFILE=full $(BIN)/python $(PYTEST)
+	TALENTML_TEST_PROFILE=pandas3 $(VENV_PANDAS3)/bin/python $(PYTEST)
 	$(BIN)/mkdocs build --strict --site-dir .site
+
+# One environment at a time (what make test runs, without lint and docs).
+test-default: venv venv-pandas3 venv-parity ralph browser
+	TALENTML_TEST_PROFILE=full $(BIN)/python $(PYTEST)
+
+test-pandas3: venv-pandas3 browser
+	TALENTML_TEST_PROFILE=pandas3 $(VENV_PANDAS3)/bin/python $(PYTEST)
 
 lint: venv
 	$(BIN)/ruff check src tests benchmarks experiments docs/*.py docs/scripts
@@ -63,4 +106,4 @@ bench: venv
 	$(BIN)/python benchmarks/simulate.py
 
 clean:
-	rm -rf $(VENV) $(RALPH_VENV) .site $(DEMO_OUT) .pytest_cache
+	rm -rf $(VENV) $(RALPH_VENV) $(VENV_PANDAS3) $(VENV_PARITY) .site $(DEMO_OUT) .pytest_cache

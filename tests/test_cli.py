@@ -6,6 +6,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -57,18 +58,18 @@ def test_demo_end_to_end(tmp_path):
         assert (out / "tables" / f"{name}.parquet").exists()
     # The run is in the local MLflow store with its metrics; each model was trained once, in
     # one run, and the report links the organization's run and the three models' runs.
-    with sqlite3.connect(out / "mlflow.db") as db:
+    with closing(sqlite3.connect(out / "mlflow.db")) as db:
         runs = {r[0] for r in db.execute("select run_uuid from runs").fetchall()}
-        models = {m["run_id"] for m in summary["registered"].values()}
-        assert runs == {summary["mlflow_run_id"], *models} and len(models) == 3
+        aliases = set(db.execute("select name, alias from registered_model_aliases"))
+        metrics = dict(db.execute("select key, value from metrics"))
+    models = {m["run_id"] for m in summary["registered"].values()}
+    assert runs == {summary["mlflow_run_id"], *models} and len(models) == 3
     report = (out / "report.html").read_text(encoding="utf-8")
     assert all(run in report for run in runs)
     for m in summary["registered"].values():
         assert f"registered {m['registered_name']} v1 @champion: {m['metric']}" in res.stdout
-        aliases = set(db.execute("select name, alias from registered_model_aliases"))
     for name in ("talentml-flight-risk", "talentml-high-potential", "talentml-ramp-up"):
         assert (name, "champion") in aliases
-        metrics = dict(db.execute("select key, value from metrics"))
     assert metrics["org.oracle_auc_180d"] == pytest.approx(
         summary["organization"]["oracle_auc_180d"]
     )

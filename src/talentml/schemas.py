@@ -8,7 +8,9 @@ and raises a :class:`~talentml.exceptions.ContractError` that names the table, t
 rule and the first offending rows; ``lenient=True`` returns the offending rows instead, and
 :func:`split` separates usable rows from rows to quarantine.
 
-All times are timezone-aware UTC (``datetime64[ns, UTC]``); identifiers are strings.
+All times are timezone-aware UTC, in any resolution (pandas 3 parses text to microseconds,
+pandas 2 to nanoseconds; talentml writes nanoseconds); identifiers are strings, as ``object``,
+``string`` or pandas 3's ``str``.
 """
 
 from __future__ import annotations

@@ -69,7 +69,7 @@ def month_starts(start_day: int, end_day: int) -> np.ndarray:
     """Month-start days covering [start_day, end_day)."""
     first = np.datetime64(int(start_day), "D").astype("datetime64[M]")
     last = np.datetime64(int(end_day) - 1, "D").astype("datetime64[M]")
-    months = np.arange(first, last + 1)
+    months = np.arange(first, last + np.timedelta64(1, "M"))
     return months.astype("datetime64[D]").astype(np.int64)
 
 
@@ -681,7 +681,7 @@ def _concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 
 
 def _next_month(day: int) -> int:
-    m = np.datetime64(day, "D").astype("datetime64[M]") + 1
+    m = np.datetime64(day, "D").astype("datetime64[M]") + np.timedelta64(1, "M")
     return int(m.astype("datetime64[D]").astype(np.int64))
 
 

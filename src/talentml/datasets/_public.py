@@ -530,8 +530,11 @@ def _parse(
                 levels = list(col.levels)
             else:
                 levels = sorted(values.dropna().unique())
+            # unknown levels become missing (they are reported above)
+            categories = pd.Index(levels, dtype=object)
+            codes = categories.get_indexer(values.astype(object).to_numpy())
             out[col.name] = pd.Series(
-                pd.Categorical(values, categories=levels, ordered=col.ordered),
+                pd.Categorical.from_codes(codes, categories=categories, ordered=col.ordered),
                 index=raw.index,
                 name=col.name,
             )

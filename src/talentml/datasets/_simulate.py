@@ -169,7 +169,7 @@ def _utc_days(days: np.ndarray) -> pd.Series:
     """
     days = np.asarray(days, dtype=np.int64)
     values = days.astype("datetime64[D]").astype("datetime64[ns]")
-    values[days < 0] = np.datetime64("NaT")
+    values[days < 0] = np.datetime64("NaT", "ns")
     return pd.Series(values).dt.tz_localize("UTC")
 
 
@@ -526,7 +526,7 @@ def _productivity(hr, end_day: int, rng) -> pd.DataFrame:
     hire = pop["hire_day"][new]
     term = pop["term_day"][new]
     last = np.minimum(np.minimum(hire + 365, np.where(term >= 0, term, end_day)), end_day)
-    first_month = hire.astype("datetime64[D]").astype("datetime64[M]") + 1
+    first_month = hire.astype("datetime64[D]").astype("datetime64[M]") + np.timedelta64(1, "M")
     rows = np.repeat(np.arange(len(new)), 13)
     k = np.tile(np.arange(13), len(new))
     period_end = (first_month[rows] + k).astype("datetime64[D]").astype(np.int64) - 1

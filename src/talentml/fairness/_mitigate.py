@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from .._compat import pandas4_warnings_ignored
 from ._groups import UNKNOWN_VALUES, check_purpose, resolve_attributes
 from ._impact import rate_table, threshold_selection, top_k_selection
 from ._scores import label_values, model_frame, resolve_scores
@@ -359,7 +360,12 @@ def mitigate(
         est = ExponentiatedGradient(
             clone(model), _constraint(constraint), eps=eps, max_iter=max_iter
         )
-        est.fit(fit_frame, yf, sensitive_features=gf)
+        # fairlearn 0.15 grows a float Series with .at and fills it with booleans, which
+        # pandas 3 deprecates (fairlearn's code, not the caller's data)
+        with pandas4_warnings_ignored(
+            "Setting a value on a Series via .at", "Setting an item of incompatible dtype"
+        ):
+            est.fit(fit_frame, yf, sensitive_features=gf)
         after = np.asarray(est.predict(eval_frame, random_state=seed))
     after = after.astype(bool)
     by_before = _group_stats(before, ye, ge, exclude_below)

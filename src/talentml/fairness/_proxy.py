@@ -263,11 +263,14 @@ def proxy_table(
                 (by_feature["attribute"] == row.attribute) & (by_feature["group"] == row.group)
             ]
             lookup = sub.set_index("feature")
-            mask = out["attribute"] == row.attribute
+            mask = (out["attribute"] == row.attribute).to_numpy()
+            if not mask.any():
+                continue
             feats = out.loc[mask, "feature"]
             out.loc[mask, "gap_group"] = row.group
-            out.loc[mask, "gap_contribution"] = feats.map(lookup["contribution"]).to_numpy()
-            out.loc[mask, "gap_share"] = feats.map(lookup["share"]).to_numpy()
+            for column, source in (("gap_contribution", "contribution"), ("gap_share", "share")):
+                values = feats.map(lookup[source]).to_numpy(dtype=float, na_value=np.nan)
+                out.loc[mask, column] = values
     out = out.sort_values(["attribute", "auc"], ascending=[True, False], kind="mergesort")
     return out.set_index(["attribute", "feature"])
 

@@ -210,7 +210,8 @@ def _check_spine_pandas(spine: pd.DataFrame) -> None:
     ):
         raise ContractError(
             f"table 'spine': column 'as_of' has dtype {spine['as_of'].dtype}, it must be "
-            "datetime64[ns, UTC] (use talentml.features.make_spine)",
+            "timezone-aware UTC datetimes (use talentml.features.make_spine, or "
+            "pd.to_datetime(spine['as_of'], utc=True))",
             table="spine",
         )
     bad = spine.index[spine["as_of"].isna() | spine["employee_id"].isna()]

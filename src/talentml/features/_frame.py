@@ -28,6 +28,7 @@ import narwhals.dependencies as nwd
 import pandas as pd
 import pyarrow as pa
 
+from .._compat import pyarrow_from_pandas
 from ._sql import DIALECTS, Dialect
 
 __all__ = ["ENGINES", "KINDS", "EmployeeChunks", "Session", "kind_of", "open_session"]
@@ -122,7 +123,7 @@ class Session:
 def _arrow(obj: Any, kind: str, columns: list[str] | None) -> pa.Table:
     if kind == "pandas":
         # column by column, without a pandas selection (which would copy the data)
-        return pa.Table.from_pandas(obj, columns=columns, preserve_index=False)
+        return pyarrow_from_pandas(obj, columns=columns, preserve_index=False)
     if kind == "polars":
         frame = obj if columns is None else obj.select(columns)
         return frame.to_arrow()

@@ -627,7 +627,8 @@ def bench_strength(
         ascending.append(False)
     if "job_level" in cand.columns:
         out["job_level"] = pd.to_numeric(cand["job_level"], errors="coerce").to_numpy(float)
-    out["gaps"] = pd.array(out["employee_id"].map(text).fillna("").to_numpy(), dtype="string")
+    gap_text = text.to_dict()  # employees without a gap have no entry (and may be all)
+    out["gaps"] = pd.array([gap_text.get(e, "") for e in out["employee_id"]], dtype="string")
     out["_r"] = out["readiness"].map({r: i for i, r in enumerate(READINESS)})
     out = (
         out.sort_values(

@@ -121,7 +121,7 @@ def failed_mandatory(
             ).sort_values("t", kind="stable")
             right[name] = right["t"]
             if right.empty:
-                last[name] = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+                last[name] = np.full(n, np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
                 continue
             m = pd.merge_asof(
                 left,
@@ -132,7 +132,7 @@ def failed_mandatory(
                 allow_exact_matches=False,
                 direction="backward",
             )
-            vals = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+            vals = np.full(n, np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
             vals[m["row"].to_numpy()] = (
                 m[name].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ns]")
             )

@@ -69,7 +69,8 @@ def _times(X: Any, column: str) -> pd.DatetimeIndex:
         raise ValueError(f"TimeSplit needs X as a DataFrame with a {column!r} column")
     if column not in X.columns:
         raise ValueError(f"TimeSplit: X has no column {column!r} (the time of each row)")
-    times = pd.DatetimeIndex(pd.to_datetime(X[column], utc=True))
+    # nanoseconds whatever the input's resolution: the folds compare integer times
+    times = pd.DatetimeIndex(pd.to_datetime(X[column], utc=True)).as_unit("ns")
     if times.isna().any():
         bad = np.flatnonzero(times.isna())
         raise ValueError(f"TimeSplit: X[{column!r}] is missing in rows {list(X.index[bad[:10]])}")

@@ -174,8 +174,10 @@ def _to_categorical(values: pd.Series, levels: list) -> tuple[pd.Series, int]:
     source = values.astype(object).to_numpy()
     strings = np.empty(len(source), dtype=object)
     strings[present] = [str(v) for v in source[present]]
-    cat = pd.Categorical(strings, categories=levels)
-    unknown = int(np.sum(pd.isna(cat) & present))
+    codes = np.full(len(source), -1, dtype=np.int64)
+    codes[present] = pd.Index(levels, dtype=object).get_indexer(strings[present])
+    unknown = int(np.sum((codes < 0) & present))
+    cat = pd.Categorical.from_codes(codes, categories=pd.Index(levels, dtype=object))
     return pd.Series(cat, index=values.index, name=values.name), unknown
 
 

@@ -33,6 +33,8 @@ import numpy as np
 import orjson
 import pandas as pd
 
+from .._compat import as_ns
+
 __all__ = [
     "DEFAULT_LOG_PATH",
     "LOG_ENV",
@@ -273,6 +275,6 @@ def read_prediction_log(path: str | os.PathLike | None = None) -> pd.DataFrame:
         if col not in frame.columns:
             frame[col] = None
     if len(frame):
-        frame["time"] = pd.to_datetime(frame["time"], utc=True, format="ISO8601")
+        frame["time"] = as_ns(pd.to_datetime(frame["time"], utc=True, format="ISO8601"))
     extra = [c for c in frame.columns if c not in LOG_FIELDS]
     return frame[[*LOG_FIELDS, *extra]]

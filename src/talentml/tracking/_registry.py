@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._compat import pandas4_warnings_ignored
 from ._log import LOG_ENV
 
 __all__ = [
@@ -154,8 +155,9 @@ def input_example(scorer: Any, X: pd.DataFrame, n: int = 2) -> pd.DataFrame:
     for col in cols:
         s = rows[col]
         if col == "employee_id" or col in scorer.categorical:
-            out[col] = (
-                s.astype(object).where(s.notna(), None).map(lambda v: v if v is None else str(v))
+            values = s.astype(object).where(s.notna(), None).to_numpy(dtype=object)
+            out[col] = pd.Series(
+                [v if v is None else str(v) for v in values], index=s.index, dtype=object
             )
         else:
             out[col] = pd.to_numeric(s, errors="coerce").astype("float64")
@@ -224,7 +226,12 @@ def log_model(
     from ._pyfunc import ARTIFACT_KEY, MODEL_CODE  # first: imports mlflow.pyfunc quietly
 
     signature = model_signature(scorer)
-    with tempfile.TemporaryDirectory(prefix="talentml-model-") as tmp, _no_prediction_log():
+    with (
+        tempfile.TemporaryDirectory(prefix="talentml-model-") as tmp,
+        _no_prediction_log(),
+        # MLflow 3 compares the example's columns with a range, which pandas 3 deprecates
+        pandas4_warnings_ignored("Operation with range is deprecated"),
+    ):
         path = scorer.save(Path(tmp) / ARTIFACT_KEY)
         info = mlflow.pyfunc.log_model(
             name=name,
