@@ -9,27 +9,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 
-def _contracts_markdown() -> str:
-    from talentml.schemas import TABLES, describe
-
-    parts = []
-    for name, contract in TABLES.items():
-        table = describe(name)
-        keys = ", ".join(contract.unique) or "none"
-        parts.append(f"### `{name}`\n\n{contract.description} Unique key: {keys}.\n")
-        parts.append("| column | type | nullable | rules | description |\n|---|---|---|---|---|")
-        for row in table.itertuples():
-            rules = row.rules.replace("|", "/")
-            nullable = "yes" if row.nullable else "no"
-            if not row.required:
-                nullable += " (optional column)"
-            parts.append(
-                f"| `{row.column}` | `{row.type}` | {nullable} | {rules} | {row.description} |"
-            )
-        parts.append("")
-    return "\n".join(parts)
-
-
 def _bench_simulate_markdown() -> str:
     import json
 
@@ -55,8 +34,9 @@ def _bench_simulate_markdown() -> str:
     return "\n".join(lines)
 
 
+# docs/contracts.md carries its tables itself (a test keeps them current with
+# talentml.schemas.describe()); what is rendered at build time is listed here.
 GENERATED = {
-    "<!-- contracts -->": _contracts_markdown,
     "<!-- bench-simulate -->": _bench_simulate_markdown,
 }
 

@@ -103,9 +103,22 @@ def test_nested_windows_move_together(fitted):
 
 def test_never_proxies_nor_non_actionable(fitted):
     X, model = fitted
-    for bad in (["offhours_share_90d"], ["rating_latest"], ["tenure_days"]):
-        with pytest.raises(ValueError, match="may only change actionable, non-proxy"):
+    for bad, why in (
+        (["offhours_share_90d"], "a sensitive proxy"),
+        (["rating_latest"], "not described as actionable"),
+        (["tenure_days"], "not described as actionable"),
+        (["nope"], "not a model column"),
+    ):
+        with pytest.raises(ValueError, match="may only change actionable, non-proxy") as err:
             recourse(model, X.head(5), threshold=0.2, features=bad)
+        assert f"{bad[0]!r} ({why})" in str(err.value)
+    rec = recourse(model, X.head(5), threshold=0.2, reference=X)
+    excluded = rec.excluded.set_index("feature")["code"].to_dict()
+    assert excluded == {
+        "offhours_share_90d": "proxy",
+        "rating_latest": "not_actionable",
+        "tenure_days": "not_actionable",
+    }
 
 
 def test_monotone_constraints_are_respected():
@@ -140,12 +153,16 @@ def test_goals_statuses_and_errors(fitted):
     assert up.goal == "above"
     ok = up.summary["status"] == "found"
     assert ok.any() and (up.summary.loc[ok, "score_after"] > float(np.median(p))).all()
-    # nothing actionable: no candidates
+    # nothing actionable: never an empty answer without a word - it says why, and the fix
     only = FlightRisk(n_estimators=10, random_state=0, n_jobs=1).fit(
         X[["rating_latest", "tenure_days"]], (score > 0.5).astype(int)
     )
-    none = recourse(only, X[["rating_latest", "tenure_days"]].head(5), threshold=0.01)
-    assert set(none.summary["status"]) <= {"no_candidates", "already"}
+    with pytest.raises(
+        ValueError, match=r"none of the model's 2 column\(s\) can be changed"
+    ) as err:
+        recourse(only, X[["rating_latest", "tenure_days"]].head(5), threshold=0.01)
+    assert "not described as actionable" in str(err.value)
+    assert "describe_columns(" in str(err.value)
     with pytest.raises(ValueError, match="threshold must be a probability"):
         recourse(model, X.head(5), threshold=1.5)
     with pytest.raises(ValueError, match="goal must be one of"):

@@ -168,6 +168,7 @@ def test_catalog_lists_exactly_the_columns_build_emits(tiny_org, windows):
         "sensitive_proxy",
         "template",
         "dtype",
+        "inputs",
     ]
     for name, dtype in zip(cat["name"], cat["dtype"], strict=True):
         expected = {"int64": "int64", "float64": "float64", "string": "string"}[dtype]
@@ -282,17 +283,21 @@ def test_unusable_statements_are_counted_not_silently_dropped(caplog):
     assert "unknown_employee: 2" in caplog.text and "unmapped_actor: 1" in caplog.text
 
 
-def test_missing_optional_tables_give_missing_features():
+def test_missing_optional_tables_give_missing_features(caplog):
     emp = _employees()
     st = _statements([("e1", "completed", "x", "2024-01-05")])
     spine = make_spine(emp, start="2024-01-10", end="2024-01-10", freq="D")
-    X = build(spine, statements=st, employees=emp)
+    with caplog.at_level(logging.WARNING, logger="talentml.features"):
+        X = build(spine, statements=st, employees=emp)
     row = X.iloc[0]
-    assert row["n_reviews"] == 0 and pd.isna(row["rating_latest"])
-    assert row["n_completed_30d"] == 1 and row["voluntary_share_30d"] == 0.0
+    # no reviews, no job events, no catalog: their features are unknown (NaN), never 0
+    assert pd.isna(row["n_reviews"]) and pd.isna(row["rating_latest"])
+    assert pd.isna(row["n_promotions"]) and pd.isna(row["days_in_role"])
+    assert pd.isna(row["voluntary_share_30d"]) and pd.isna(row["mandatory_overdue_count"])
+    # what the inputs allow is computed
+    assert row["n_completed_30d"] == 1
     assert row["job_level"] == 2 and row["department"] == "Sales"
-    # no catalog: no mandatory course, so nothing can be overdue
-    assert row["mandatory_overdue_count"] == 0 and pd.isna(row["mandatory_days_overdue"])
+    assert "[no catalog table] 30: voluntary_share_30d" in caplog.text
 
 
 def test_strictly_before_as_of():

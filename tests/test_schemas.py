@@ -121,11 +121,11 @@ def test_employees_row_rules():
 def test_unique_key_and_not_null():
     df = _employees()
     df.loc[1, "employee_id"] = "E1"
-    df.loc[2, "department"] = None
+    df.loc[2, "hire_date"] = pd.NaT
     with pytest.raises(ContractError, match=r"unique\(employee_id\)") as err:
         schemas.validate("employees", df)
     assert "not_null" in str(err.value)
-    assert "'department'" in str(err.value)
+    assert "'hire_date'" in str(err.value)
 
 
 def test_naive_timestamps_are_refused_even_when_lenient():
@@ -139,8 +139,8 @@ def test_naive_timestamps_are_refused_even_when_lenient():
 
 
 def test_missing_column_is_named():
-    with pytest.raises(ContractError, match=r"missing required column\(s\) \['timezone'\]"):
-        schemas.validate("employees", _employees().drop(columns="timezone"))
+    with pytest.raises(ContractError, match=r"missing required column\(s\) \['hire_date'\]"):
+        schemas.validate("employees", _employees().drop(columns="hire_date"))
 
 
 def test_unknown_table():
@@ -254,3 +254,28 @@ def test_describe_and_empty():
 def test_wrong_input_type():
     with pytest.raises(TypeError, match="must be a pandas DataFrame"):
         schemas.validate("employees", [1, 2, 3])
+
+
+def test_docs_contract_tables_are_current():
+    """docs/contracts.md carries the contract tables; regenerate it when a contract changes."""
+    from pathlib import Path
+
+    from talentml.schemas._markdown import (
+        CONTRACTS_DOC_END,
+        CONTRACTS_DOC_START,
+        contracts_markdown,
+    )
+
+    page = Path(__file__).resolve().parent.parent / "docs" / "contracts.md"
+    text = page.read_text(encoding="utf-8")
+    start, end = text.index(CONTRACTS_DOC_START), text.index(CONTRACTS_DOC_END)
+    shown = text[start + len(CONTRACTS_DOC_START) : end].strip("\n") + "\n"
+    assert shown == contracts_markdown(), (
+        "docs/contracts.md is out of date: rewrite what lies between its markers with "
+        "talentml.schemas._markdown.contracts_markdown(), e.g. "
+        "talentml.features._catalog.replace_between(text, CONTRACTS_DOC_START, "
+        "CONTRACTS_DOC_END, contracts_markdown())"
+    )
+    # and it describes every column of every contract
+    for row in schemas.describe().itertuples():
+        assert f"| `{row.column}` | `{row.type}` |" in shown

@@ -45,7 +45,10 @@ def world():
 def test_single_employee_reasons_equal_the_explainer(world):
     X, _, model, scorer = world
     rows = X.sample(120, random_state=0)
-    expected = Explainer(model, peers=None).explain(rows).top_reasons(3, direction="both")
+    # the same model and reference: the same words, peer medians included
+    expected = Explainer(model, reference=X).explain(rows).top_reasons(3, direction="both")
+    assert (expected["peer_scope"] == "job family median").mean() > 0.5
+    assert scorer.coder.peer_name_ == "job_family"
     for i in range(len(rows)):
         one = rows.iloc[[i]]
         got = json.loads(scorer.predict(one, direction="both")["reasons"].item())
@@ -152,13 +155,29 @@ def test_save_and_load_round_trip_without_pickle(world, tmp_path):
     X, _, _, scorer = world
     path = scorer.save(tmp_path / "scorer")
     files = sorted(p.name for p in path.rglob("*") if p.is_file())
-    assert files == ["booster.ubj", "catalog.json", "model.json", "serving.json"]
+    assert files == ["booster.ubj", "catalog.json", "model.json", "reasons.json", "serving.json"]
     again = Scorer.load(path)
     rows = X.sample(40, random_state=2)
     a, b = scorer.predict(rows), again.predict(rows)
     assert a["score"].tolist() == b["score"].tolist()
     assert a["reasons"].tolist() == b["reasons"].tolist()
     assert again.bands.thresholds.tolist() == scorer.bands.thresholds.tolist()
+    # the reason coder travels as JSON: descriptions and peer medians, no row of data
+    doc = json.loads((path / "reasons.json").read_text())
+    assert doc["reference"]["name"] == "job_family" and doc["features"] == scorer.features
+    assert not set(X["employee_id"]) & set(json.dumps(doc).split('"'))
+    # a scorer saved before the reason coder still loads: the same reasons without peers
+    (path / "reasons.json").unlink()
+    old = Scorer.load(path).predict(rows)
+    expected = Explainer(scorer.model, peers=None).explain(rows).top_reasons(3, direction="up")
+    first = json.loads(old["reasons"].iloc[0])
+    want = expected[
+        (expected["employee_id"] == rows["employee_id"].iloc[0])
+        & (expected["as_of"] == rows["as_of"].iloc[0])
+    ]
+    assert [r["text"] for r in first] == want["text"].tolist()
+    assert not any("median" in r["text"] for r in first)
+    scorer.save(path)
     served = load(path, log=tmp_path / "log.jsonl")
     served.predict(rows.head(3))
     log = read_prediction_log(tmp_path / "log.jsonl")

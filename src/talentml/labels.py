@@ -209,7 +209,8 @@ class _Spells:
 
     @classmethod
     def from_employees(cls, employees: pd.DataFrame) -> _Spells:
-        schemas.validate("employees", employees)
+        # who left, when and how: optional in the contract, needed by every exit label
+        schemas.validate("employees", employees, require=("termination_date", "termination_type"))
         return cls(
             pd.Index(employees["employee_id"].astype("string").to_numpy(dtype=object)),
             _ns(employees["hire_date"]),
@@ -878,7 +879,7 @@ def ramp_up(
         np.isfinite(threshold) and threshold > 0
     ):
         raise ValueError(f"threshold must be a positive number, got {threshold!r}")
-    schemas.validate("employees", employees)
+    schemas.validate("employees", employees, require=("termination_date",))
     schemas.validate("productivity", productivity)
     prod = productivity
     if metric is not None:

@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 from .. import schemas
 from .._pseudonym import actor_ifi, actor_key, email_ifi
 from ..config import _state, show_progress
-from ._catalog import FIRST_NAMES, LAST_NAMES, LMS_HOME, LOCATIONS, build_catalog
+from ._catalog import FIRST_NAMES, LAST_NAMES, LMS_HOME, LOCATIONS, VIDEO_HOME, build_catalog
 from ._effects import Effects
 from ._hr import AGE_BANDS, RACES, SEXES, HRSimulator, _days
 from ._learning import NS_DAY, Context, generate_block
@@ -288,6 +288,7 @@ def simulate_workforce(
     blocks = list(range(0, pop.n, block_size))
     block_seqs = stmt_seq.spawn(len(blocks))
     outcomes: list[dict] = []
+    aliases: list[pd.DataFrame] = []
     emitted = 0
     collected: list[tuple[np.ndarray, list[dict]]] = []
     writer = _Writer(raw_path) if raw_path is not None else None
@@ -306,6 +307,7 @@ def simulate_workforce(
             cols = generate_block(idx, pop, ctx, rng)
             block = StatementBlock(cols, catalog, people, rng, end_day * NS_DAY)
             outcomes.extend(block.truth)
+            aliases.append(block.alias_counts())
             emitted += len(block)
             if writer is not None:
                 for part in block.slices():
@@ -339,6 +341,7 @@ def simulate_workforce(
         .to_dict()
     )
     truth = _truth(hr, tables, fx, outcomes_df, counts, end_ts)
+    truth.activity_aliases = _activity_aliases(aliases, catalog)
     logger.info(
         "simulated %d employees, %d raw statements (%s) in %.1f s",
         pop.n,
@@ -554,6 +557,40 @@ def _productivity(hr, end_day: int, rng) -> pd.DataFrame:
             "value": np.round(ratio * target, 2),
             "target": target.astype(float),
         }
+    )
+
+
+def _activity_aliases(parts: list[pd.DataFrame], catalog: pd.DataFrame) -> pd.DataFrame:
+    """Every object IRI the statements use, the catalog activity it stands for, and counts.
+
+    The LMS uses the catalog's own ``activity_id``; the video platform ("Acme Video") plays
+    the catalog's media under ``https://video.acme.example/watch/<slug>``.
+    """
+    counts = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if counts.empty:
+        counts = pd.DataFrame(
+            {c: np.array([], np.int64) for c in ("act", "video", "n_statements", "n_accepted")}
+        )
+    counts = counts.groupby(["act", "video"], sort=True)[["n_statements", "n_accepted"]].sum()
+    counts = counts.reset_index()
+    activity = catalog["activity_id"].to_numpy(object)[counts["act"].to_numpy(np.int64)]
+    video = counts["video"].to_numpy(bool)
+    slug = np.array([a.rsplit("/", 1)[-1] for a in activity], dtype=object)
+    object_id = np.where(video, VIDEO_HOME + "/watch/" + slug, activity)
+    return (
+        pd.DataFrame(
+            {
+                "object_id": pd.array(object_id.tolist(), dtype="string"),
+                "activity_id": pd.array(activity.tolist(), dtype="string"),
+                "platform": pd.array(
+                    np.where(video, "Acme Video", "Acme LMS").tolist(), dtype="string"
+                ),
+                "n_statements": counts["n_statements"].to_numpy(np.int64),
+                "n_accepted": counts["n_accepted"].to_numpy(np.int64),
+            }
+        )
+        .sort_values("object_id", kind="stable")
+        .reset_index(drop=True)
     )
 
 

@@ -199,6 +199,27 @@ class StatementBlock:
         all_ns = np.concatenate([stored, when, stored[dups]]).astype(np.int64)
         order = np.argsort(all_ns, kind="stable")
         self.order_kind, self.order_ref, self.stored_ns = kind[order], ref[order], all_ns[order]
+        self.voided_idx = voided
+
+    def alias_counts(self) -> pd.DataFrame:
+        """Generated statements per (catalog activity, platform): the truth of activity aliases.
+
+        ``n_statements`` counts every generated statement (re-sent copies and voiding
+        statements aside), ``n_accepted`` those an ingest accepts (neither malformed nor
+        voided). Reads the block's arrays only: no random draw.
+        """
+        columns = ["act", "video", "n_statements", "n_accepted"]
+        if self.n_base == 0:
+            return pd.DataFrame({c: np.array([], dtype=np.int64) for c in columns})
+        act = np.asarray(self.act, dtype=np.int64)
+        video = np.asarray(self.video, dtype=bool).astype(np.int64)
+        ok = np.ones(self.n_base, dtype=bool)
+        ok[np.fromiter(self.defect, dtype=np.int64, count=len(self.defect))] = False
+        ok[np.asarray(self.voided_idx, dtype=np.int64)] = False
+        frame = pd.DataFrame({"act": act, "video": video, "ok": ok.astype(np.int64)})
+        out = frame.groupby(["act", "video"], sort=True)["ok"].agg(["size", "sum"])
+        out = out.reset_index().rename(columns={"size": "n_statements", "sum": "n_accepted"})
+        return out.astype(np.int64)[columns]
 
     def __len__(self) -> int:
         return len(self.order_kind)

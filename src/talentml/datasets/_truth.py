@@ -56,6 +56,14 @@ class Truth:
         ``emitted`` (raw statements, defects included), and the count of each outcome.
     effects : Effects
         The effects the organization was simulated with.
+    activity_aliases : pandas.DataFrame
+        Every object IRI the raw statements use and the catalog activity it stands for:
+        ``object_id``, ``activity_id``, ``platform`` (``Acme LMS`` uses the catalog's ids,
+        ``Acme Video`` plays the catalog's media under
+        ``https://video.acme.example/watch/<slug>``), ``n_statements`` (statements
+        generated, malformed and voided ones included, re-sent copies and voiding statements
+        not) and ``n_accepted`` (those an ingest accepts). The truth against which
+        :class:`talentml.xapi.ActivityResolver` is measured.
 
     Examples
     --------
@@ -77,6 +85,7 @@ class Truth:
     effects: Effects
     employees: pd.DataFrame = field(repr=False)
     end: pd.Timestamp = field(repr=False)
+    activity_aliases: pd.DataFrame = field(default_factory=lambda: _no_aliases(), repr=False)
 
     def exit_probability(
         self, spine: pd.DataFrame, horizon: str | pd.Timedelta = "180D"
@@ -500,6 +509,13 @@ class Truth:
                 "days_to_productivity": prod["days_to_productivity"].to_numpy(float),
             }
         ).astype({"employee_id": "string", "department": "string"})
+
+
+def _no_aliases() -> pd.DataFrame:
+    """An empty ``activity_aliases`` table."""
+    strings = {c: pd.array([], dtype="string") for c in ("object_id", "activity_id", "platform")}
+    counts = {c: np.array([], dtype=np.int64) for c in ("n_statements", "n_accepted")}
+    return pd.DataFrame({**strings, **counts})
 
 
 def _years(delta: pd.Series) -> np.ndarray:

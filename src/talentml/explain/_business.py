@@ -36,6 +36,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from ._columns import column_label, fallback_template
+
 __all__ = [
     "CONCEPTS",
     "FAMILY_CODES",
@@ -136,7 +138,15 @@ class BusinessFeatures:
         """Sum per-column values (n, p) into business features (n, B)."""
         if len(self.names) == len(self.member):
             return np.asarray(values, dtype=np.float64)
-        return np.asarray(self.matrix.T.dot(np.asarray(values, dtype=np.float64).T).T)
+        V = np.asarray(values, dtype=np.float64)
+        if len(V) == 1:  # bincount adds in column order too: the same sums, faster
+            return np.bincount(self.member, weights=V[0], minlength=len(self.names))[None, :]
+        # members are added in column order, the same for one row and for a million, so
+        # that a served reason and an explanation carry the very same contribution
+        out = V[:, self._first]
+        for bs, js in self._more:
+            out[:, bs] += V[:, js]
+        return out
 
     def __post_init__(self) -> None:
         # plain records: per-row pandas lookups are too slow for one-employee explanations
@@ -148,6 +158,25 @@ class BusinessFeatures:
         self.actionable = self.info["actionable"].to_numpy(dtype=bool)
         self.proxy = self.info["sensitive_proxy"].to_numpy(dtype=bool)
         self._codes: dict[tuple[str, str], np.ndarray] = {}
+        # per model column: the format of its value (an index into ``specs``), and the
+        # single member of each business feature (-1: several, or one-hot levels)
+        specs = [value_spec(str(t)) for t in self.columns["template"].tolist()]
+        self.specs = list(dict.fromkeys(specs))
+        self.spec_id = np.asarray([self.specs.index(x) for x in specs], dtype=np.int64)
+        single = np.full(len(self.names), -1, dtype=np.int64)
+        for b, name in enumerate(self.names):
+            r = self.records[name]
+            if r["kind"] != "onehot" and len(r["columns"]) == 1:
+                single[b] = self.column_position[r["columns"][0]]
+        self.single = single
+        members = [np.flatnonzero(self.member == b) for b in range(len(self.names))]
+        self._first = np.asarray([m[0] for m in members], dtype=np.int64)
+        depth = max((len(m) for m in members), default=1)
+        self._more = []
+        for k in range(1, depth):
+            bs = np.asarray([b for b, m in enumerate(members) if len(m) > k], dtype=np.int64)
+            js = np.asarray([m[k] for m in members if len(m) > k], dtype=np.int64)
+            self._more.append((bs, js))
 
     def codes(self, prefix: str, direction: str) -> np.ndarray:
         """Reason codes of every business feature for ``direction`` (``"UP"``/``"DOWN"``)."""
@@ -196,30 +225,101 @@ def _normalize_groups(groups: Mapping | str | None, columns: list[str]) -> dict[
     return out
 
 
-def _entry(cat: pd.DataFrame, name: str) -> dict[str, object]:
-    """Catalog fields of ``name`` (neutral defaults for a column not in the catalog)."""
-    if len(cat) and name in cat.index:
-        r = cat.loc[name]
+def _catalog_records(cat: pd.DataFrame) -> dict[str, dict[str, object]]:
+    """``{name: catalog row}`` (later rows override earlier ones)."""
+    if len(cat) == 0:
+        return {}
+    return {str(r["name"]): r for r in cat.to_dict("records")}
+
+
+def _text(value: object) -> str:
+    if value is None or value is pd.NA:
+        return ""
+    if isinstance(value, float) and value != value:
+        return ""
+    return str(value)
+
+
+def _entry(
+    cat: Mapping[str, Mapping[str, object]], name: str, *, categorical: bool = False
+) -> dict[str, object]:
+    """Catalog fields of ``name``; a column outside the catalog reads as its name in words.
+
+    ``template`` is never empty: a described column without one, or a column outside the
+    catalog, gets :func:`~talentml.explain._columns.fallback_template`; ``subject`` is what a
+    text names when the value is missing ("...: no data").
+    """
+    r = cat.get(name)
+    if r is not None:
+        label = _text(r.get("label"))
+        description = _text(r.get("description")) or label or column_label(name)
+        unit = _text(r.get("unit"))
+        template = _text(r.get("template"))
+        subject = label or short_description(description)
+        fallback = not template
+        if not template:
+            template = fallback_template(
+                label or column_label(name), categorical=categorical, unit=unit
+            )
+        levels = r.get("levels")
         return {
-            "family": str(r["family"]),
-            "description": str(r["description"]),
-            "unit": str(r["unit"]),
-            "template": str(r["template"]),
-            "actionable": bool(r["actionable"]),
-            "direction": str(r["direction"]),
-            "sensitive_proxy": bool(r["sensitive_proxy"]),
+            "family": _text(r.get("family")) or "other",
+            "description": description,
+            "unit": unit,
+            "template": template,
+            "actionable": bool(r.get("actionable")) if not _na(r.get("actionable")) else False,
+            "direction": _text(r.get("direction")) or "neutral",
+            "sensitive_proxy": bool(r.get("sensitive_proxy"))
+            if not _na(r.get("sensitive_proxy"))
+            else False,
             "in_catalog": True,
+            "fallback": fallback,
+            "label": label,
+            "subject": subject,
+            "group": _text(r.get("group")),
+            "window": _text(r.get("window")),
+            "dtype": _text(r.get("dtype")),
+            "levels": list(levels) if isinstance(levels, list | tuple | np.ndarray) else None,
         }
+    label = column_label(name)
     return {
         "family": "other",
-        "description": name,
+        "description": label,
         "unit": "",
-        "template": "",
+        "template": fallback_template(label, categorical=categorical),
         "actionable": False,
         "direction": "neutral",
         "sensitive_proxy": False,
         "in_catalog": False,
+        "fallback": True,
+        "label": label,
+        "subject": label,
+        "group": "",
+        "window": "",
+        "dtype": "",
+        "levels": None,
     }
+
+
+def _na(value: object) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    return isinstance(value, float) and value != value
+
+
+def _onehot_levels(name: str, members: list[str]) -> list[str] | None:
+    """The levels of ``members`` when each is ``name`` + separator + level, else None."""
+    levels = []
+    for col in members:
+        hit = None
+        for sep in _SEPARATORS:
+            if col.startswith(name + sep) and len(col) > len(name) + 1:
+                hit = col[len(name) + 1 :]
+                break
+        if hit is None:
+            return None
+        levels.append(hit)
+    return levels
 
 
 def business_features(
@@ -229,12 +329,24 @@ def business_features(
     groups: Mapping | str | None = None,
     categorical: set[str] | None = None,
 ) -> BusinessFeatures:
-    """Map the model ``columns`` to business features (see the module docstring)."""
+    """Map the model ``columns`` to business features (see the module docstring).
+
+    A catalog (or :func:`~talentml.explain.describe_columns`) row with a ``group`` folds its
+    column into that business feature, as ``groups`` does; ``groups`` wins where both say.
+    """
     categorical = categorical or set()
-    cat = catalog.set_index("name", drop=False) if len(catalog) else catalog
-    names_in_catalog = set(cat.index) if len(catalog) else set()
+    cat = _catalog_records(catalog)
+    names_in_catalog = set(cat)
     concepts = concept_groups(columns) if groups == "auto" else {}
-    explicit = {} if groups == "auto" else _normalize_groups(groups, columns)
+    explicit = {
+        c: _text(cat[c].get("group"))
+        for c in columns
+        if c in cat and _text(cat[c].get("group")) and _text(cat[c].get("group")) != c
+    }
+    if groups != "auto":
+        explicit.update(_normalize_groups(groups, columns))
+    for col in explicit:
+        concepts.pop(col, None)
     column_set = set(columns)
     # catalog names that could head one-hot levels: longest first
     bases = sorted((n for n in names_in_catalog if n not in column_set), key=len, reverse=True)
@@ -277,21 +389,32 @@ def business_features(
         kind = kinds[b]
         if kind in ("numeric", "categorical") and (len(members) > 1 or members[0] != b):
             kind = "group"
+        if kind == "group" and not any(c in categorical for c in members):
+            # one-hot levels of a column outside the catalog, folded by groups= or a group
+            # description ("Department_Sales" into "Department"): the text shows the level
+            found = _onehot_levels(b, members)
+            if found is not None:
+                kind = "onehot"
+                for c, lvl in zip(members, found, strict=True):
+                    level[columns.index(c)] = lvl
         if kind == "concept":
             spec = CONCEPTS[b]
             entry = {
+                **_entry(cat, b),
                 "family": spec["family"],
                 "description": spec["description"],
+                "subject": short_description(spec["description"]),
                 "unit": "",
                 "template": "",
                 "actionable": all(_entry(cat, c)["actionable"] for c in members),
                 "direction": "neutral",
                 "sensitive_proxy": any(_entry(cat, c)["sensitive_proxy"] for c in members),
                 "in_catalog": False,
+                "fallback": False,
             }
             token = spec["token"]
         else:
-            entry = _entry(cat, b)
+            entry = _entry(cat, b, categorical=kind in ("onehot", "categorical"))
             if kind == "group" and not entry["in_catalog"]:
                 entry["sensitive_proxy"] = any(_entry(cat, c)["sensitive_proxy"] for c in members)
                 fams = {_entry(cat, c)["family"] for c in members}
@@ -301,7 +424,7 @@ def business_features(
             {"business_feature": b, **entry, "kind": kind, "columns": members, "token": token}
         )
     info = pd.DataFrame(rows).set_index("business_feature", drop=False)
-    col_rows = [{"column": c, **_entry(cat, c)} for c in columns]
+    col_rows = [{"column": c, **_entry(cat, c, categorical=c in categorical)} for c in columns]
     col_info = pd.DataFrame(col_rows).set_index("column", drop=False)
     matrix = sparse.csr_matrix(
         (np.ones(len(columns)), (np.arange(len(columns)), member)),

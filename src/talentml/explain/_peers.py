@@ -139,8 +139,55 @@ def scope_text(name: str) -> str:
     return f"{name.replace('_', ' ')} median"
 
 
+_NAT = np.iinfo(np.int64).min
+
+
+def _no_label(g: Any) -> bool:
+    """A missing peer-group label (None, NA, NaN)."""
+    return g is None or g is pd.NA or (isinstance(g, float) and g != g)
+
+
+def instants(frame: Any) -> np.ndarray | None:
+    """``as_of`` of the rows as int64 nanoseconds since the epoch (UTC), or None without it.
+
+    A missing ``as_of`` is the smallest int64 (before every snapshot); naive times are UTC.
+    """
+    if isinstance(frame, pd.DataFrame):
+        if "as_of" not in frame.columns:
+            return None
+        values = frame["as_of"]
+    else:
+        values = frame
+    array = values.array if isinstance(values, pd.Series) else None
+    if isinstance(array, pd.arrays.DatetimeArray):
+        # the common case, without parsing: integers in the array's unit, scaled to ns
+        raw = np.asarray(array.asi8, dtype=np.int64)
+        scale = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[array.unit]
+        missing = raw == _NAT
+        out = raw * scale
+        out[missing] = _NAT
+        return out
+    if len(values) <= 64:  # a request: a few Timestamps or ISO strings, without parsing machinery
+        out = np.empty(len(values), dtype=np.int64)
+        for i, v in enumerate(list(values)):
+            t = pd.NaT if _no_label(v) else pd.Timestamp(v)
+            out[i] = _NAT if t is pd.NaT else int(t.value)
+        return out
+    s = pd.to_datetime(pd.Series(values).reset_index(drop=True), utc=True)
+    return s.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").view(np.int64).copy()
+
+
+def _float_list(values: np.ndarray) -> list[float | None]:
+    return [None if v != v else float(v) for v in np.asarray(values, dtype=np.float64).tolist()]
+
+
 class PeerReference:
     """Medians of numeric columns by ``(as_of, peer group)``, from a reference frame.
+
+    A row is compared with the latest reference snapshot at or before its ``as_of`` (the
+    same ``as_of`` when the reference is the explained frame itself); a row without
+    ``as_of`` with the latest snapshot; a reference without ``as_of`` is one snapshot for
+    every row.
 
     Parameters
     ----------
@@ -171,66 +218,134 @@ class PeerReference:
         self.name = name
         self.min_peers = int(min_peers)
         values = reference[self.columns].astype("float64")
-        at = self._as_of(reference)
-        frame = values.assign(_at=at, _g=pd.Series(labels, index=reference.index, dtype=object))
-        by_at = frame.drop(columns="_g").groupby("_at", sort=False, dropna=False)
+        at = instants(reference)
+        self.static = at is None
+        at = np.zeros(len(reference), dtype=np.int64) if at is None else at
+        frame = values.reset_index(drop=True).assign(
+            _at=at, _g=pd.Series(np.asarray(labels, dtype=object), dtype=object)
+        )
+        frame = frame[frame["_at"] != _NAT]
+        by_at = frame.drop(columns="_g").groupby("_at", sort=True)
         med_all = by_at.median()
         size_all = by_at.size()
-        enough = (size_all >= self.min_peers).to_numpy()
-        self._all_values = med_all.to_numpy()[enough]
-        self._all_keys = med_all.index[enough]
-        if name == ALL:
-            # one group per as_of: the group medians are the as_of medians
-            keep = enough
-            self._group_values = self._all_values[:0]
-            self._group_index: dict = {}
-        else:
-            grouped = frame[frame["_g"].notna()].groupby(["_at", "_g"], sort=False)
+        #: snapshot instants (sorted), their medians and whether they have enough rows
+        self.keys = med_all.index.to_numpy(dtype=np.int64)
+        self.all_ok = (size_all >= self.min_peers).to_numpy()
+        self.all_values = med_all.to_numpy(dtype=np.float64).reshape(len(self.keys), -1)
+        self.group_index: dict[tuple[int, str], int] = {}
+        self.group_values = np.zeros((0, len(self.columns)))
+        small = 0
+        if name != ALL:
+            grouped = frame[frame["_g"].notna()].groupby(["_at", "_g"], sort=True)
             med = grouped.median()
             size = grouped.size()
             keep = (size >= self.min_peers).to_numpy()
-            self._group_values = med.to_numpy()[keep]
-            self._group_index = {key: i for i, key in enumerate(med.index[keep])}
-        self._small = int((~keep).sum())
-        if self._small:
+            small = int((~keep).sum())
+            self.group_values = med.to_numpy(dtype=np.float64)[keep]
+            position = {int(k): i for i, k in enumerate(self.keys)}
+            self.group_index = {
+                (position[int(a)], str(g)): i for i, (a, g) in enumerate(med.index[keep])
+            }
+        if small:
             logger.info(
                 "peer reference: %d %s group(s) smaller than %d fall back to all employees",
-                self._small,
+                small,
                 name,
                 self.min_peers,
             )
 
-    @staticmethod
-    def _as_of(frame: pd.DataFrame) -> pd.Series:
-        if "as_of" in frame.columns:
-            return frame["as_of"]
-        return pd.Series(0, index=frame.index)
+    def snapshot(self, at: np.ndarray | None, n: int) -> np.ndarray:
+        """Position of the reference snapshot of each row (-1: none at or before it)."""
+        if len(self.keys) == 0:
+            return np.full(n, -1, dtype=np.int64)
+        if self.static or at is None:
+            return np.full(n, 0 if self.static else len(self.keys) - 1, dtype=np.int64)
+        pos = np.searchsorted(self.keys, at, side="right") - 1
+        pos[at == _NAT] = -1
+        return pos.astype(np.int64)
+
+    def lookup_at(
+        self, at: np.ndarray | None, labels: Any, n: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Medians (n, columns) and scope texts of rows given their instants and labels."""
+        pos = self.snapshot(at, n)
+        out = np.full((n, len(self.columns)), np.nan)
+        scope = np.full(n, "", dtype=object)
+        hit = np.zeros(n, dtype=bool)
+        if self.group_index and labels is not None:
+            get = self.group_index.get
+            group = np.asarray(
+                [
+                    get((p, str(g)), -1) if p >= 0 and not _no_label(g) else -1
+                    for p, g in zip(pos.tolist(), list(labels), strict=True)
+                ],
+                dtype=np.int64,
+            )
+            hit = group >= 0
+            if hit.any():
+                out[hit] = self.group_values[group[hit]]
+                scope[hit] = scope_text(self.name)
+        rest = ~hit & (pos >= 0)
+        if rest.any():
+            ok = rest.copy()
+            ok[rest] = self.all_ok[pos[rest]]
+            out[ok] = self.all_values[pos[ok]]
+            scope[ok] = scope_text(ALL)
+        return out, scope
 
     def lookup(self, X: pd.DataFrame, labels: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
         """Medians for the rows of ``X`` (one column per numeric column) and their scope.
 
         The scope of a row is the grouping's text ("team median"), the fallback ("median of
-        all employees"), or ``""`` when no reference row shares its ``as_of``.
+        all employees"), or ``""`` when no reference snapshot is at or before its ``as_of``.
         """
-        at = self._as_of(X)
-        n = len(at)
-        out = np.full((n, len(self.columns)), np.nan)
-        scope = np.full(n, "", dtype=object)
-        pos_group = np.full(n, -1, dtype=np.int64)
-        if self._group_index:
-            get_group = self._group_index.get
-            pos_group[:] = [
-                get_group((a, g), -1) if g is not None else -1
-                for a, g in zip(at.tolist(), np.asarray(labels, dtype=object).tolist(), strict=True)
-            ]
-        hit = pos_group >= 0
-        if hit.any():
-            out[hit] = self._group_values[pos_group[hit]]
-            scope[hit] = scope_text(self.name)
-        rest = np.flatnonzero(~hit)
-        if len(rest):
-            pos_all = self._all_keys.get_indexer(pd.Index(at.iloc[rest]))
-            found = pos_all >= 0
-            out[rest[found]] = self._all_values[pos_all[found]]
-            scope[rest[found]] = scope_text(ALL)
+        out, scope = self.lookup_at(instants(X), labels, len(X))
         return pd.DataFrame(out, index=X.index, columns=self.columns), scope
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able copy (medians only: no row of the reference)."""
+        keys = (
+            [None]
+            if self.static
+            else [pd.Timestamp(int(k), tz="UTC").isoformat() for k in self.keys.tolist()]
+        )
+        groups: dict[str, list] = {}
+        for (p, g), i in self.group_index.items():
+            groups.setdefault(str(p), []).append([g, _float_list(self.group_values[i])])
+        return {
+            "name": self.name,
+            "min_peers": self.min_peers,
+            "columns": list(self.columns),
+            "snapshots": keys if len(self.keys) else [],
+            "all": [_float_list(r) for r in self.all_values],
+            "all_ok": [bool(v) for v in self.all_ok.tolist()],
+            "groups": groups,
+        }
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> PeerReference:
+        """Rebuild a reference saved by :meth:`to_dict`."""
+        self = cls.__new__(cls)
+        self.columns = list(doc["columns"])
+        self.name = str(doc["name"])
+        self.min_peers = int(doc["min_peers"])
+        snaps = list(doc["snapshots"])
+        self.static = len(snaps) == 1 and snaps[0] is None
+        if self.static:
+            self.keys = np.zeros(1, dtype=np.int64)
+        else:
+            self.keys = instants(pd.Series(snaps, dtype=object)) if snaps else np.zeros(0, np.int64)
+        q = len(self.columns)
+        self.all_values = np.asarray(
+            [[np.nan if v is None else v for v in r] for r in doc["all"]], dtype=np.float64
+        ).reshape(len(self.keys), q)
+        self.all_ok = np.asarray(doc["all_ok"], dtype=bool)
+        index: dict[tuple[int, str], int] = {}
+        values = []
+        for p, entries in doc.get("groups", {}).items():
+            for g, vals in entries:
+                index[(int(p), str(g))] = len(values)
+                values.append([np.nan if v is None else v for v in vals])
+        self.group_index = index
+        self.group_values = np.asarray(values, dtype=np.float64).reshape(len(values), q)
+        return self

@@ -2,11 +2,14 @@
 
 For each employee on the wrong side of the threshold (a FlightRisk probability above it, a
 HighPotential probability below it), :func:`recourse` searches changes to *actionable*
-features only - catalog ``actionable`` True, not a ``sensitive_proxy``, with a direction
-(``higher_is_better`` or ``lower_is_better``), not measured over a fixed window that has
-closed (``onboarding_completions_first_30d``) - moving each feature only in its good
-direction and only within a plausible range (by default between the 5th and 95th
-percentiles of the reference population). A feature the model is monotone in is used only
+features only - catalog (or :func:`~talentml.explain.describe_columns`) ``actionable``
+True, not a ``sensitive_proxy``, with a direction (``higher_is_better`` or
+``lower_is_better``), not measured over a fixed window that has closed
+(``onboarding_completions_first_30d``) - moving each feature only in its good direction and
+only within a plausible range (by default between the 5th and 95th percentiles of the
+reference population; a categorical column between its ordered levels). When no column is
+actionable, it raises and says why each is left out and how to describe one
+(:mod:`talentml.explain._actionable`). A feature the model is monotone in is used only
 if its good direction moves the score the right way. Counts over nested windows stay
 consistent: adding 2 completions in the last 30 days adds them to the 90- and 365-day and
 since-hire counts too.
@@ -27,7 +30,7 @@ conversation starters.
 from __future__ import annotations
 
 import logging
-import re
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -35,8 +38,19 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..config import show_progress as _show_progress
-from ._business import value_spec
+from ._actionable import (
+    CANDIDATE_COLUMNS,
+    MSG_NOT_ALLOWED,
+    MSG_NOTHING_ACTIONABLE,
+    candidates,
+    details,
+    linked_windows,
+    summarize,
+)
+from ._business import FAMILY_CODES, feature_token
+from ._coder import ReasonCoder
 from ._design import ID_COLUMNS, model_view
+from ._reasons import _format, flag_words
 
 __all__ = ["Recourse", "recourse"]
 
@@ -44,9 +58,6 @@ logger = logging.getLogger(__name__)
 
 GOALS = ("auto", "below", "above")
 STATUSES = ("already", "found", "not_found", "no_candidates", "unscored")
-#: Units of counts that add up over nested windows.
-ADDITIVE_UNITS = {"statements", "completions", "minutes", "skills", "skill levels"}
-_WINDOW = re.compile(r"^(?P<stem>.+)_(?P<days>\d+)d$")
 
 
 class Recourse:
@@ -69,7 +80,11 @@ class Recourse:
     goal : str
         ``"below"`` or ``"above"``.
     candidates : pandas.DataFrame
-        The features recourse may change, with their direction and plausible range.
+        The features recourse may change, with their direction and plausible range
+        (``levels`` for a categorical one).
+    excluded : pandas.DataFrame
+        The model's other columns and why recourse leaves each out (``feature``,
+        ``reason``, ``code``).
 
     Examples
     --------
@@ -98,6 +113,7 @@ class Recourse:
         threshold: float,
         goal: str,
         candidates: pd.DataFrame,
+        excluded: pd.DataFrame | None = None,
     ) -> None:
         self.summary = summary
         self.changes = changes
@@ -105,6 +121,11 @@ class Recourse:
         self.threshold = threshold
         self.goal = goal
         self.candidates = candidates
+        self.excluded = (
+            excluded
+            if excluded is not None
+            else pd.DataFrame(columns=["feature", "reason", "code"])
+        )
 
     @property
     def validity(self) -> float:
@@ -120,31 +141,8 @@ class Recourse:
         )
 
 
-def _fmt(value: float, spec: str) -> str:
-    if spec:
-        try:
-            return format(value, spec)
-        except (ValueError, TypeError):
-            pass
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.3g}"
-
-
-def _linked(name: str, unit: str, columns: set[str]) -> tuple[list[str], str]:
-    """Longer-window columns of the same count (and how they move: add or nest)."""
-    m = _WINDOW.match(name)
-    if not m:
-        return [], ""
-    stem, days = m["stem"], int(m["days"])
-    longer = []
-    for col in columns:
-        mm = _WINDOW.match(col)
-        if mm and mm["stem"] == stem and int(mm["days"]) > days:
-            longer.append((int(mm["days"]), col))
-    out = [c for _, c in sorted(longer)]
-    if f"{stem}_since_hire" in columns:
-        out.append(f"{stem}_since_hire")
-    mode = "add" if unit in ADDITIVE_UNITS else "nest"
-    return out, mode
+#: Kept for callers of the private helper: see :func:`._actionable.linked_windows`.
+_linked = linked_windows
 
 
 def recourse(
@@ -158,7 +156,7 @@ def recourse(
     max_changes: int = 3,
     bounds: tuple[float, float] = (0.05, 0.95),
     n_grid: int = 8,
-    catalog: pd.DataFrame | None = None,
+    catalog: pd.DataFrame | Mapping | None = None,
     show_progress: bool | None = None,
 ) -> Recourse:
     """Find the smallest changes to actionable features that move each score past a threshold.
@@ -174,9 +172,9 @@ def recourse(
     goal : {"auto", "below", "above"}, default "auto"
         ``"auto"``: below for FlightRisk, above for HighPotential.
     features : list of str, optional
-        Restrict the search to these features (each must be actionable, not a sensitive
-        proxy, and not measured over a closed window). Default: every such numeric catalog
-        feature of the model.
+        Restrict the search to these features (each must be actionable, with a good
+        direction, not a sensitive proxy, and not measured over a closed window; else it
+        raises, saying why). Default: every such feature of the model.
     reference : pandas.DataFrame, optional
         Population for the plausible ranges and the value grid (default: ``X``).
     max_changes : int, default 3
@@ -185,8 +183,10 @@ def recourse(
         Quantiles of the reference bounding each feature's plausible range.
     n_grid : int, default 8
         Candidate values per feature (quantiles of the reference within the range).
-    catalog : pandas.DataFrame, optional
-        The feature catalog (default :func:`talentml.features.catalog`).
+    catalog : pandas.DataFrame or mapping, optional
+        Which columns are actionable, and how: the feature catalog (default
+        :func:`talentml.features.catalog`), :func:`describe_columns` of your own columns
+        (alone or with the catalog), or a mapping for it merged with the catalog.
     show_progress : bool, optional
         tqdm bar over search steps.
 
@@ -194,7 +194,13 @@ def recourse(
     -------
     Recourse
         ``summary`` (per row), ``changes`` (per change), ``counterfactuals``,
-        ``candidates`` and ``validity``.
+        ``candidates``, ``excluded`` and ``validity``.
+
+    Raises
+    ------
+    ValueError
+        When no column of the model is actionable (the message says why each is left out
+        and how to describe one), or ``features`` names one that is not.
 
     Examples
     --------
@@ -235,94 +241,68 @@ def recourse(
         raise ValueError("max_changes and n_grid must be >= 1")
     X = view.check_frame(X)
     reference = X if reference is None else view.check_frame(reference, table="reference")
-    if catalog is None:
-        from ..features import catalog as _catalog
-
-        catalog = _catalog()
-    cat = catalog.set_index("name", drop=False)
+    coder = ReasonCoder(catalog=catalog, peers=None).fit(model, reference)
     model_cols = set(view.feature_names)
 
     # ------------------------------------------------------------------ candidates
-    rows = []
-    eligible = []
-    for col in view.feature_names:
-        if col not in cat.index or col in view.categories:
-            continue
-        r = cat.loc[col]
-        ok = bool(r["actionable"]) and not bool(r["sensitive_proxy"])
-        ok = ok and r["direction"] in ("higher_is_better", "lower_is_better")
-        # a fixed early window ("first 30 days after hire") has closed: the past cannot move
-        ok = ok and not str(r["window"]).startswith("first ")
-        if ok:
-            eligible.append(col)
+    rows, excluded = candidates(
+        view,
+        coder,
+        reference,
+        model_cols & set(X.columns),
+        goal=goal,
+        bounds=(lo_q, hi_q),
+        n_grid=n_grid,
+    )
     if features is not None:
-        bad = [f for f in features if f not in eligible]
+        features = [str(f) for f in features]
+        allowed = {c["feature"] for c in rows}
+        bad = [f for f in features if f not in allowed]
         if bad:
             raise ValueError(
-                f"recourse may only change actionable, non-proxy numeric catalog features of "
-                f"the model; not allowed: {bad}"
+                MSG_NOT_ALLOWED.format(details=details(bad, excluded, view.feature_names))
             )
-        eligible = [c for c in eligible if c in set(features)]
-    sign_goal = -1 if goal == "below" else 1
-    for col in eligible:
-        r = cat.loc[col]
-        good = 1 if r["direction"] == "higher_is_better" else -1
-        mono = int(view.monotone.get(col, 0))
-        if mono and mono * good != sign_goal:
-            logger.info(
-                "recourse: %s left out: the model is monotone (%+d) the wrong way for its "
-                "good direction",
-                col,
-                mono,
+        rows = [c for c in rows if c["feature"] in set(features)]
+    elif not rows:
+        raise ValueError(
+            MSG_NOTHING_ACTIONABLE.format(n=len(view.feature_names), reasons=summarize(excluded))
+        )
+    for c in rows:
+        if c["monotone"]:
+            logger.debug(
+                "recourse: %s is monotone (%+d) the right way", c["feature"], c["monotone"]
             )
-            continue
-        ref = pd.to_numeric(reference[col], errors="coerce").to_numpy(
-            dtype=np.float64, na_value=np.nan
-        )
-        ref = ref[np.isfinite(ref)]
-        if len(ref) == 0:
-            continue
-        lo, hi = np.quantile(ref, [lo_q, hi_q])
-        if hi <= lo:
-            continue
-        grid = np.unique(np.quantile(ref, np.linspace(lo_q, hi_q, int(n_grid) + 1)))
-        integer = str(r["dtype"]) == "int64"
-        if integer:
-            grid = np.unique(np.round(grid))
-        linked, mode = _linked(col, str(r["unit"]), model_cols & set(X.columns))
-        rows.append(
-            {
-                "feature": col,
-                "direction": "increase" if good > 0 else "decrease",
-                "low": float(lo),
-                "high": float(hi),
-                "monotone": mono,
-                "linked": linked,
-                "link_mode": mode,
-                "grid": grid,
-                "integer": integer,
-                "spec": value_spec(str(r["template"])),
-                "template": str(r["template"]),
-                "good": good,
-            }
-        )
-    candidates = pd.DataFrame(
-        rows,
-        columns=[
-            "feature",
-            "direction",
-            "low",
-            "high",
-            "monotone",
-            "linked",
-            "link_mode",
-            "grid",
-            "integer",
-            "spec",
-            "template",
-            "good",
-        ],
+    candidate_frame = pd.DataFrame(
+        [{k: c[k] for k in CANDIDATE_COLUMNS} for c in rows], columns=CANDIDATE_COLUMNS
     )
+    by_feature = {c["feature"]: c for c in rows}
+    levels = {c["feature"]: c["levels"] for c in rows if c["levels"] is not None}
+
+    def positions(frame: pd.DataFrame) -> pd.DataFrame:
+        """Categorical candidates as the position of their level (NaN: not an ordered one)."""
+        if not levels:
+            return frame
+        frame = frame.copy()
+        for col, order in levels.items():
+            where = {v: float(i) for i, v in enumerate(order)}
+            raw = frame[col].astype(object).to_numpy(dtype=object)
+            frame[col] = [where.get(str(v), np.nan) if not pd.isna(v) else np.nan for v in raw]
+        return frame
+
+    def as_given(frame: pd.DataFrame) -> pd.DataFrame:
+        """The inverse of ``positions``: level labels the model reads."""
+        if not levels:
+            return frame
+        frame = frame.copy()
+        for col, order in levels.items():
+            pos = frame[col].to_numpy(dtype=np.float64, na_value=np.nan)
+            frame[col] = pd.array(
+                [order[int(p)] if p == p else None for p in pos.tolist()], dtype=object
+            )
+        return frame
+
+    def proba(frame: pd.DataFrame) -> np.ndarray:
+        return model.predict_proba(as_given(frame))[:, 1]
 
     # --------------------------------------------------------------------- search
     n = len(X)
@@ -331,13 +311,11 @@ def recourse(
     def crossed(s: np.ndarray) -> np.ndarray:
         return s < threshold if goal == "below" else s > threshold
 
-    def gain(s: np.ndarray) -> np.ndarray:
-        return (score_now - s) if goal == "below" else (s - score_now)
-
     status = np.where(crossed(score), "already", "not_found").astype(object)
-    if not len(candidates):
+    if not rows:
         status[status == "not_found"] = "no_candidates"
-    current = X.copy()
+    work = positions(X)
+    current = work.copy()
     moved = sorted({c["feature"] for c in rows} | {g for c in rows for g in c["linked"]})
     if moved:
         current[moved] = current[moved].astype("float64")
@@ -348,8 +326,7 @@ def recourse(
     bar = tqdm(
         total=int(max_changes), desc="recourse", unit="step", disable=not progress, leave=False
     )
-    spans = {c["feature"]: max(c["high"] - c["low"], 1e-12) for c in rows}
-    by_feature = {c["feature"]: c for c in rows}
+    spans = {c["feature"]: c["span"] for c in rows}
     for _step in range(int(max_changes)):
         if len(active) == 0:
             break
@@ -373,8 +350,8 @@ def recourse(
             break
         owner_arr = np.asarray(owner)
         trial = current.iloc[owner_arr].copy()
-        _apply(trial, what, by_feature, X)
-        s = model.predict_proba(trial)[:, 1]
+        _apply(trial, what, by_feature, work)
+        s = proba(trial)
         score_now_rep = score_now[owner_arr]
         improve = (score_now_rep - s) if goal == "below" else (s - score_now_rep)
         cost = np.asarray([abs(v - x) / spans[f] for f, x, v in what])
@@ -396,7 +373,7 @@ def recourse(
                     continue
             f, x, v = what[best]
             changed[i][f] = (x, v)
-            _apply_one(current, i, f, x, v, by_feature, X)
+            _apply_one(current, i, f, x, v, by_feature, work)
             score_now[i] = s[best]
             if hit[best]:
                 status[i] = "found"
@@ -408,7 +385,7 @@ def recourse(
 
     # ---------------------------------------------------------------------- prune
     found = np.flatnonzero(status == "found")
-    _prune(found, changed, current, X, by_feature, model, crossed, moved)
+    _prune(found, changed, current, work, by_feature, proba, crossed, moved)
     for i in np.flatnonzero(status != "found"):
         changed[i] = {}  # a partial path is not a suggestion
 
@@ -416,7 +393,7 @@ def recourse(
     after = np.full(n, np.nan)
     valid = np.zeros(n, dtype=bool)
     if len(found):
-        rescored = model.predict_proba(current.iloc[found])[:, 1]
+        rescored = model.predict_proba(as_given(current.iloc[found]))[:, 1]
         after[found] = rescored
         valid[found] = crossed(rescored)
     ids = X[[c for c in ID_COLUMNS if c in X.columns]].reset_index(drop=True)
@@ -428,22 +405,18 @@ def recourse(
         parts = []
         for step, (f, (x, v)) in enumerate(changed[i].items(), start=1):
             c = by_feature[f]
-            verb = "raise" if v > x else "lower"
-            line = f"{verb} {f} from {_fmt(x, c['spec'])} to {_fmt(v, c['spec'])}"
-            try:
-                goal_text = c["template"].format(value=v)
-            except (ValueError, TypeError):
-                goal_text = line
-            text = f"aim for: {goal_text} (now: {_fmt(x, c['spec'])})"
+            text, shown_x, shown_v = _change_text(c, x, v)
             parts.append(text)
+            entry = coder.business_.column_records[f]
             change_rows.append(
                 {
                     **ids.iloc[i].to_dict(),
                     "step": step,
                     "feature": f,
-                    "code": f"{view.prefix}-{_family(cat, f)}-{_token(f)}-{'RAISE' if v > x else 'LOWER'}",
-                    "from_value": x,
-                    "to_value": v,
+                    "code": f"{view.prefix}-{FAMILY_CODES.get(str(entry['family']), 'FEAT')}-"
+                    f"{feature_token(f)}-{'RAISE' if v > x else 'LOWER'}",
+                    "from_value": shown_x,
+                    "to_value": shown_v,
                     "linked": list(c["linked"]),
                     "text": text,
                 }
@@ -490,23 +463,34 @@ def recourse(
     return Recourse(
         summary=summary,
         changes=changes,
-        counterfactuals=current.iloc[found],
+        counterfactuals=as_given(current.iloc[found]),
         threshold=threshold,
         goal=goal,
-        candidates=candidates.drop(columns=["grid", "template", "spec", "good"]),
+        candidates=candidate_frame,
+        excluded=excluded,
     )
 
 
-def _family(cat: pd.DataFrame, name: str) -> str:
-    from ._business import FAMILY_CODES
-
-    return FAMILY_CODES.get(str(cat.loc[name, "family"]), "FEAT")
-
-
-def _token(name: str) -> str:
-    from ._business import feature_token
-
-    return feature_token(name)
+def _change_text(c: dict[str, Any], x: float, v: float) -> tuple[str, Any, Any]:
+    """(text, from value, to value) of one change, in the column's words."""
+    if c["levels"] is not None:
+        shown_x, shown_v = c["levels"][int(x)], c["levels"][int(v)]
+    else:
+        shown_x, shown_v = x, v
+    if c["flag"] and not c["spec"]:
+        word_x, word_v = flag_words(np.asarray([shown_x, shown_v], dtype=object)).tolist()
+    else:
+        word_x, word_v = (_format(shown_x, c["spec"]), _format(shown_v, c["spec"]))
+    if c["levels"] is not None and not c["flag"]:
+        word_x, word_v = str(shown_x), str(shown_v)
+    if c["fallback"]:
+        verb = "change" if c["levels"] is not None or c["flag"] else ("raise" if v > x else "lower")
+        return f"{verb} {c['label']} from {word_x} to {word_v}", shown_x, shown_v
+    try:
+        goal_text = c["template"].format(value=shown_v)
+    except (ValueError, TypeError, KeyError, IndexError):
+        goal_text = f"{c['label']}: {word_v}"
+    return f"aim for: {goal_text} (now: {word_x})", shown_x, shown_v
 
 
 def _apply_one(frame, i, f, x, v, by_feature, original) -> None:
@@ -549,7 +533,7 @@ def _set(frame: pd.DataFrame, j: int, values: np.ndarray) -> None:
     frame[frame.columns[j]] = values
 
 
-def _prune(found, changed, current, original, by_feature, model, crossed, moved) -> None:
+def _prune(found, changed, current, original, by_feature, proba, crossed, moved) -> None:
     """Drop unneeded changes, then move each kept change back to its smallest crossing step.
 
     Batched over employees: each round scores every employee's trial rows in one call.
@@ -577,7 +561,7 @@ def _prune(found, changed, current, original, by_feature, model, crossed, moved)
         ]
         if not trials:
             break
-        scores = model.predict_proba(build([(k, p) for k, p, _ in trials]))[:, 1]
+        scores = proba(build([(k, p) for k, p, _ in trials]))
         ok = crossed(scores)
         dropped = set()
         for (k, plan, _), good in zip(trials, ok, strict=True):
@@ -603,7 +587,7 @@ def _prune(found, changed, current, original, by_feature, model, crossed, moved)
                 trials.append((k, trial, f, float(step)))
         if not trials:
             continue
-        scores = model.predict_proba(build([(k, p) for k, p, _, _ in trials]))[:, 1]
+        scores = proba(build([(k, p) for k, p, _, _ in trials]))
         ok = crossed(scores)
         done = set()
         for (k, _, f, step), good in zip(trials, ok, strict=True):

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 
 from ..config import show_progress as _show_progress
-from ._business import BusinessFeatures, business_features
+from ._business import BusinessFeatures
+from ._coder import ReasonCoder
 from ._design import ID_COLUMNS, ModelView, import_shap, model_view
 from ._global import importance_frame, segment_frame
-from ._peers import PeerReference, peer_labels
 from ._reasons import reason_frame
 from ._treeshap import MAX_TABLE_BYTES, METHODS, UnsupportedBooster, tree_tables, xgboost_contribs
 
@@ -24,12 +24,6 @@ logger = logging.getLogger(__name__)
 #: ``method="auto"`` builds the path tables for at least this many rows (else XGBoost's
 #: TreeSHAP, unless the tables are already cached for the booster).
 AUTO_TABLE_ROWS = 256
-
-
-def _default_catalog() -> pd.DataFrame:
-    from ..features import catalog
-
-    return catalog()
 
 
 class Explanation:
@@ -101,7 +95,8 @@ class Explanation:
         self.interaction_values = interaction_values
         self.margin_kind = view.margin_kind
         self.feature_names = list(view.feature_names)
-        self._peers: tuple[pd.DataFrame, np.ndarray] | None = None
+        self._peers: tuple[pd.DataFrame | None, np.ndarray | None] | None = None
+        self._flags: set[str] | None = None
         self._grouped: np.ndarray | None = None
 
     # ------------------------------------------------------------------- accessors
@@ -286,19 +281,31 @@ class Explanation:
 
     def _peer_values(self) -> tuple[pd.DataFrame | None, np.ndarray | None]:
         if self._peers is None:
-            self._peers = self._explainer._peer_lookup(self._X, self._business)
+            self._peers = self._explainer.coder.peer_lookup(self._X)
         return self._peers
 
     def top_reasons(
-        self, k: int = 3, *, direction: str = "both", include_proxies: bool = True
+        self,
+        k: int = 3,
+        *,
+        direction: str = "both",
+        include_proxies: bool = True,
+        same_as_peers: str = "drop",
     ) -> pd.DataFrame:
         """The top ``k`` drivers raising and lowering each row's score, in words.
 
         Contributions are folded into business features (one-hot and grouped columns summed)
-        and ranked by size in each direction. Each text comes from the feature catalog's
-        template with the employee's value and the peer reference (the median of the peer
-        group at the same ``as_of``; see ``peers`` of :func:`explain`). Sensitive proxies are
-        marked in the text and never proposed by :func:`recourse`.
+        and ranked by size in each direction. Each text comes from the column's template
+        (the feature catalog's, a :func:`describe_columns` entry, or a readable fallback:
+        the name in words, a 0/1 flag as yes/no, a category as "salary: low" or "works in
+        the Sales department") with the employee's value and the peer reference (the median
+        of the peer group at the same ``as_of``; see ``peers`` of :func:`explain`).
+        Sensitive proxies are marked in the text and never proposed by :func:`recourse`.
+
+        A driver whose value reads the same as its peer reference ("had accident: no" where
+        most peers have none) does not explain why this employee differs: by default it
+        gives way to the next driver. Equal contributions are ordered by the business
+        feature's position in the model's columns (the first column first).
 
         Parameters
         ----------
@@ -309,6 +316,10 @@ class Explanation:
             lowering it.
         include_proxies : bool, default True
             Rank sensitive proxies too (marked); False leaves them out.
+        same_as_peers : {"drop", "mark"}, default "drop"
+            A driver whose value reads the same as its peer reference (equal at the
+            precision its text shows): ``"drop"`` leaves it out, ``"mark"`` keeps it with
+            ``vs_peers="same"`` and "(the same as the team median)" in the text.
 
         Returns
         -------
@@ -316,9 +327,10 @@ class Explanation:
             One row per reason: ``employee_id`` and ``as_of`` (when ``X`` has them, else
             ``row``, the index label), ``rank`` (1 = largest), ``direction`` (``up`` /
             ``down``), ``code`` (stable, e.g. ``FR-LEARN-DROPOFF-UP``), ``text``,
-            ``feature`` (the business feature), ``family``, ``value``, ``peer_value``,
-            ``peer_scope``, ``contribution`` (SHAP, margin units), ``actionable``,
-            ``sensitive_proxy``.
+            ``feature`` (the business feature), ``family``, ``evidence`` (the column the
+            text shows), ``value``, ``peer_value``, ``peer_scope``, ``vs_peers``
+            (``above``, ``below``, ``same``, or empty without a reference),
+            ``contribution`` (SHAP, margin units), ``actionable``, ``sensitive_proxy``.
 
         Examples
         --------
@@ -334,27 +346,31 @@ class Explanation:
         >>> reasons.columns[:5].tolist()
         ['row', 'rank', 'direction', 'code', 'text']
         >>> top = reasons.loc[reasons["row"] == X["days_since_last_activity"].idxmax()]
-        >>> top["code"].item()
-        'FR-LEARN-INACTIVE-DAYS-UP'
+        >>> top["code"].item(), top["vs_peers"].item()
+        ('FR-LEARN-INACTIVE-DAYS-UP', 'above')
         """
-        ids = self.ids
-        if ids.shape[1] == 0:
-            ids = pd.DataFrame({"row": self._X.index})
+        coder = self._explainer.coder
         peers, scope = self._peer_values()
-        return reason_frame(
-            self._folded(),
-            self._values,
-            self._business,
+        if self._flags is None:
+            self._flags = coder.flags_for(self._X)
+        rows = coder.rows(
+            values=self._values,
+            numbers=self._design,
+            labels=coder.display_labels(self._X),
+            peers=None if peers is None else peers.to_numpy(),
+            scope=scope,
+            peer_columns=None if peers is None else list(peers.columns),
+            flags=self._flags,
+            G=self._folded(),
+        )
+        arrays = coder.arrays(
+            rows,
             k=k,
             direction=direction,
-            column_display=self._column_display(),
-            level_display=self._level_display(),
-            peers=peers,
-            scope=scope,
-            ids=ids,
-            prefix=self._explainer.prefix,
             include_proxies=include_proxies,
+            same_as_peers=same_as_peers,
         )
+        return reason_frame(arrays, coder.ids(self._X))
 
     # ----------------------------------------------------------------- global views
     def importance(self, *, by: str = "business") -> pd.DataFrame:
@@ -456,9 +472,12 @@ class Explainer:
         least 256 rows), else XGBoost's; always XGBoost's on a CUDA device.
     device : str, optional
         ``"cpu"`` or ``"cuda"`` (XGBoost's GPUTreeShap); default: the model's ``device``.
-    catalog : pandas.DataFrame, optional
-        The feature catalog (default :func:`talentml.features.catalog`); pass the one of the
-        windows the features were built with.
+    catalog : pandas.DataFrame or mapping, optional
+        How columns are said (default :func:`talentml.features.catalog`; pass the one of the
+        windows the features were built with): a catalog, :func:`describe_columns` of your
+        own columns (alone, or concatenated with the catalog), or a mapping ``{column:
+        description}`` merged with the default catalog. Other columns read as their name in
+        words.
     groups : "auto", mapping or None, default "auto"
         How columns fold into business features beyond the catalog and one-hot levels:
         ``"auto"`` folds the concepts of ``talentml.explain.CONCEPTS`` (the learning
@@ -479,6 +498,9 @@ class Explainer:
         Threads (None: all cores).
     show_progress : bool, optional
         tqdm bar over rows (default: the talentml setting).
+    coder : ReasonCoder, optional
+        A fitted :class:`ReasonCoder` (e.g. a served model's, ``Scorer.coder``); it then
+        gives the catalog, groups, reference and peers, and those arguments are ignored.
 
     Examples
     --------
@@ -504,7 +526,7 @@ class Explainer:
         booster: str = "main",
         method: str = "auto",
         device: str | None = None,
-        catalog: pd.DataFrame | None = None,
+        catalog: pd.DataFrame | Mapping | None = None,
         groups: Mapping | str | None = "auto",
         reference: pd.DataFrame | None = None,
         peers: Any = "auto",
@@ -513,6 +535,7 @@ class Explainer:
         min_peers: int = 5,
         n_jobs: int | None = None,
         show_progress: bool | None = None,
+        coder: ReasonCoder | None = None,
     ) -> None:
         if method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
@@ -521,27 +544,27 @@ class Explainer:
         self.booster = booster
         self.method = method
         self.device = str(device or self.view.device)
-        self.catalog = _default_catalog() if catalog is None else catalog
         self.prefix = self.view.prefix
-        categorical = set(self.view.categories) | set(getattr(self.view, "raw_categoricals", []))
-        self.business = business_features(
-            self.view.feature_names, self.catalog, groups=groups, categorical=categorical
-        )
-        self.peers = peers
-        self.employees = employees
-        self.job_events = job_events
-        self.min_peers = int(min_peers)
-        if self.min_peers < 1:
-            raise ValueError(f"min_peers must be >= 1, got {min_peers}")
+        if coder is None:
+            coder = ReasonCoder(
+                catalog=catalog, groups=groups, peers=peers, min_peers=min_peers
+            ).fit(model, reference, employees=employees, job_events=job_events)
+        else:
+            if not isinstance(coder, ReasonCoder):
+                raise TypeError(f"coder must be a fitted ReasonCoder, got {type(coder).__name__}")
+            coder.check_columns(self.view.feature_names)
+        self.coder = coder
+        self.catalog = coder.catalog_
+        self.business = coder.business_
+        self.peers = coder.peers
+        self.employees = coder.employees_
+        self.job_events = coder.job_events_
+        self.min_peers = int(coder.min_peers)
         self.n_jobs = n_jobs
         self.show_progress = show_progress
         self._tables = None
         if method == "tables" or (method == "auto" and not self.device.startswith("cuda")):
             self._tables = self._try_tables(force=method == "tables")
-        self._reference: PeerReference | None = None
-        if reference is not None:
-            ref = self.view.check_frame(reference, table="reference")
-            self._reference = self._build_reference(ref)
 
     def _try_tables(self, *, force: bool):
         try:
@@ -571,52 +594,6 @@ class Explainer:
 
     def _progress(self) -> bool:
         return _show_progress() if self.show_progress is None else bool(self.show_progress)
-
-    # ---------------------------------------------------------------------- peers
-    def _peer_columns(self, X: pd.DataFrame) -> list[str]:
-        categorical = set(self.view.categories) | set(getattr(self.view, "raw_categoricals", []))
-        return [
-            c
-            for c in self.view.feature_names
-            if c not in categorical and c in X.columns and pd.api.types.is_numeric_dtype(X[c].dtype)
-        ]
-
-    def _build_reference(self, reference: pd.DataFrame) -> PeerReference:
-        labels, name = peer_labels(
-            reference,
-            self.peers,
-            employees=self.employees,
-            job_events=self.job_events,
-            table="reference",
-        )
-        return PeerReference(
-            reference,
-            self._peer_columns(reference),
-            labels,
-            name,
-            min_peers=self.min_peers,
-        )
-
-    def _peer_lookup(
-        self, X: pd.DataFrame, business: BusinessFeatures
-    ) -> tuple[pd.DataFrame | None, np.ndarray | None]:
-        if self.peers is None:
-            return None, None
-        if self._reference is not None:
-            if not isinstance(self.peers, str):
-                raise ValueError(
-                    "peers given as labels describe the rows of X; with a separate reference, "
-                    "pass peers as 'auto', 'team', 'all' or a column name"
-                )
-            labels, _ = peer_labels(
-                X, self.peers, employees=self.employees, job_events=self.job_events
-            )
-            return self._reference.lookup(X, labels)
-        labels, name = peer_labels(
-            X, self.peers, employees=self.employees, job_events=self.job_events
-        )
-        reference = PeerReference(X, self._peer_columns(X), labels, name, min_peers=self.min_peers)
-        return reference.lookup(X, labels)
 
     # -------------------------------------------------------------------- explain
     def explain(self, X: pd.DataFrame, *, interactions: bool = False) -> Explanation:
@@ -702,7 +679,11 @@ class Explainer:
             return "xgboost"
         if self.method == "tables":
             return "tables"
-        if self._tables.table is not None or n >= AUTO_TABLE_ROWS or self._reference is not None:
+        if (
+            self._tables.table is not None
+            or n >= AUTO_TABLE_ROWS
+            or self.coder.reference_ is not None
+        ):
             return "tables"
         return "xgboost"
 
@@ -715,7 +696,7 @@ def explain(
     interactions: bool = False,
     method: str = "auto",
     device: str | None = None,
-    catalog: pd.DataFrame | None = None,
+    catalog: pd.DataFrame | Mapping | None = None,
     groups: Mapping | str | None = "auto",
     reference: pd.DataFrame | None = None,
     peers: Any = "auto",
@@ -724,6 +705,7 @@ def explain(
     min_peers: int = 5,
     n_jobs: int | None = None,
     show_progress: bool | None = None,
+    coder: ReasonCoder | None = None,
 ) -> Explanation:
     """Explain a model's scores for the rows of ``X`` with exact TreeSHAP values.
 
@@ -746,8 +728,10 @@ def explain(
         The TreeSHAP algorithm (see :class:`Explainer`).
     device : str, optional
         ``"cuda"`` for XGBoost's GPUTreeShap; default: the model's device.
-    catalog : pandas.DataFrame, optional
-        The feature catalog (default :func:`talentml.features.catalog`).
+    catalog : pandas.DataFrame or mapping, optional
+        How columns are said: the feature catalog (default
+        :func:`talentml.features.catalog`), :func:`describe_columns` output, or a mapping
+        for it (see :class:`Explainer`).
     groups : "auto", mapping or None, default "auto"
         Folding of columns into business features (see :class:`Explainer`).
     reference : pandas.DataFrame, optional
@@ -762,6 +746,8 @@ def explain(
         Threads (None: all cores).
     show_progress : bool, optional
         tqdm bar over rows.
+    coder : ReasonCoder, optional
+        A fitted :class:`ReasonCoder` to word the reasons with (see :class:`Explainer`).
 
     Returns
     -------
@@ -803,4 +789,5 @@ def explain(
         min_peers=min_peers,
         n_jobs=n_jobs,
         show_progress=show_progress,
+        coder=coder,
     ).explain(X, interactions=interactions)

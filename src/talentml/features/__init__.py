@@ -14,7 +14,7 @@ kind that went in.
 
 from __future__ import annotations
 
-from ._build import DEFAULT_WINDOWS, build, catalog
+from ._build import DEFAULT_WINDOWS, build, build_report, catalog
 from ._spine import make_spine
 
-__all__ = ["DEFAULT_WINDOWS", "build", "catalog", "make_spine"]
+__all__ = ["DEFAULT_WINDOWS", "build", "build_report", "catalog", "make_spine"]

@@ -14,18 +14,27 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .. import schemas
 from ..config import show_progress as _show_progress
-from ..exceptions import ContractError
 from . import _frame
-from ._catalog import FAMILIES, FeatureSpec, catalog_frame
+from ._catalog import FAMILIES, INPUTS, FeatureSpec, catalog_frame
 from ._hris import hris_ctes, hris_specs
+from ._inputs import REPORT_ATTR, attrs_report, input_status, log_report, report_frame
 from ._learning import LearningPlan, learning_specs
 from ._pit import parse_window, parse_windows, to_utc
 from ._reviews import review_ctes, review_specs
 from ._sql import Dialect, Query
+from ._tables import (
+    _TABLES,
+    _check_columns,
+    _check_spine_pandas,
+    _count_unused,
+    _register_tables,
+    _spine_problems,
+    _status,
+    _validate_pandas,
+)
 
-__all__ = ["DEFAULT_WINDOWS", "build", "catalog", "feature_specs"]
+__all__ = ["DEFAULT_WINDOWS", "REPORT_ATTR", "build", "build_report", "catalog", "feature_specs"]
 
 logger = logging.getLogger(__name__)
 
@@ -39,78 +48,6 @@ CHUNK_STATEMENTS = 1_500_000
 #: scores) are taken in extended precision per chunk, so other chunk bounds can change
 #: their last bits (about 1e-13). Default 1: the chunks one after the other.
 PARALLEL_TASKS = 1
-
-#: Columns each input table must have (beyond the contract's optional ones).
-_REQUIRED = {
-    "spine": ("employee_id", "as_of"),
-    "statements": (
-        "employee_id",
-        "verb",
-        "object_id",
-        "success",
-        "completion",
-        "score_scaled",
-        "duration_s",
-        "timestamp",
-        "stored",
-    ),
-    "employees": (
-        "employee_id",
-        "hire_date",
-        "termination_date",
-        "termination_type",
-        "job_family",
-        "job_level",
-        "department",
-        "timezone",
-        "manager_id",
-    ),
-    "job_events": (
-        "employee_id",
-        "effective_date",
-        "recorded_at",
-        "event",
-        "from_value",
-        "to_value",
-    ),
-    "reviews": ("employee_id", "cycle_id", "period_end", "submitted_at", "overall_rating"),
-    "competency_ratings": ("employee_id", "cycle_id", "competency", "rating", "submitted_at"),
-    "catalog": ("activity_id", "skills", "level", "mandatory", "voluntary", "program"),
-}
-_OPTIONAL = {"reviews": ("potential_rating", "goal_attainment")}
-# Typed empty tables stand in for optional inputs that are not given.
-_EMPTY = {
-    "job_events": {
-        "employee_id": "STR",
-        "effective_date": "TS",
-        "recorded_at": "TS",
-        "event": "STR",
-        "from_value": "STR",
-        "to_value": "STR",
-    },
-    "reviews": {
-        "employee_id": "STR",
-        "cycle_id": "STR",
-        "period_end": "TS",
-        "submitted_at": "TS",
-        "overall_rating": "DOUBLE",
-    },
-    "competency_ratings": {
-        "employee_id": "STR",
-        "cycle_id": "STR",
-        "competency": "STR",
-        "rating": "DOUBLE",
-        "submitted_at": "TS",
-    },
-    "catalog": {
-        "activity_id": "STR",
-        "skills": "LIST",
-        "level": "BIGINT",
-        "mandatory": "BOOLEAN",
-        "voluntary": "BOOLEAN",
-        "program": "STR",
-    },
-}
 
 
 def feature_specs(windows: Sequence[str] = DEFAULT_WINDOWS) -> list[FeatureSpec]:
@@ -135,7 +72,10 @@ def catalog(*, windows: Sequence[str] = DEFAULT_WINDOWS) -> pd.DataFrame:
         (``higher_is_better``, ``lower_is_better`` or ``neutral``), ``sensitive_proxy``
         (a known proxy of a protected attribute: audit it, do not judge people by it),
         ``template`` (a plain-language sentence for reason codes, formatted with
-        ``value=``) and ``dtype``.
+        ``value=``), ``dtype`` (with every input present; an integer feature that is
+        missing on some rows comes back as float64 with NaN) and ``inputs`` (what it
+        needs: tables, or ``table.column``, separated by ``"; "``; without one of them
+        the feature is missing, see :func:`build_report`).
 
     Examples
     --------
@@ -146,6 +86,8 @@ def catalog(*, windows: Sequence[str] = DEFAULT_WINDOWS) -> pd.DataFrame:
     'voluntary learning dropped 42% in the last 30 days compared with the prior 90'
     >>> cat.loc[cat["sensitive_proxy"], "name"].head(3).tolist()
     ['offhours_share_30d', 'weekend_share_30d', 'agility_offhours_30d']
+    >>> cat.set_index("name").loc["n_voluntary_completions_30d", "inputs"]
+    'statements; catalog.voluntary'
     """
     return catalog_frame(feature_specs(windows))
 
@@ -176,134 +118,97 @@ def _select(specs: list[FeatureSpec], features: Sequence[str] | str | None) -> l
     return [s for s in specs if s.name in wanted]
 
 
-# ------------------------------------------------------------------------ validation
-def _check_columns(table: str, obj: Any) -> set[str]:
-    cols = set(_frame.columns_of(obj))
-    missing = [c for c in _REQUIRED[table] if c not in cols]
-    if missing:
-        raise ContractError(
-            f"table {table!r} is missing required column(s) {missing}; it has {sorted(cols)}",
-            table=table,
-        )
-    return cols
+def build_report(
+    *,
+    statements: Any = None,
+    employees: Any = None,
+    reviews: Any = None,
+    competency_ratings: Any = None,
+    job_events: Any = None,
+    catalog: Any = None,
+    windows: Sequence[str] = DEFAULT_WINDOWS,
+    features: Sequence[str] | str | None = None,
+) -> pd.DataFrame:
+    """What :func:`build` can compute from these inputs, feature by feature.
 
+    A feature needs the inputs listed in :func:`catalog`'s ``inputs`` column: tables, or
+    columns of them (``catalog.voluntary``, ``employees.timezone``). When one of them is
+    absent (no table, no column) or empty (every value missing), :func:`build` does not
+    compute the feature: it is missing (NaN) on every row, never 0. When an input is partly
+    missing, the feature is computed where the value is known and missing where it is not
+    (the rule of each family is in docs/features.md). :func:`build` logs the same report
+    once as a warning and keeps its non-computed rows in
+    ``X.attrs["talentml_build_report"]`` (pandas results).
 
-def _validate_pandas(tables: dict[str, Any]) -> None:
-    """Contract validation of pandas/polars inputs (statements: structure and types only)."""
-    for name, obj in tables.items():
-        if obj is None or name == "spine":
-            continue
-        kind = _frame.kind_of(obj, name=name)
-        if kind not in ("pandas", "polars"):
-            continue
-        # Statements are the big table: check columns and dtypes on an empty slice; the
-        # row rules were enforced by talentml.xapi.ingest, and rows that cannot be used are
-        # counted below.
-        sample = _frame.to_pandas_sample(obj, kind, rows=0 if name == "statements" else None)
-        schemas.validate(name, sample)
+    Parameters
+    ----------
+    statements, employees, reviews, competency_ratings, job_events, catalog : DataFrame, optional
+        The tables you would pass to :func:`build` (any kind it accepts).
+    windows : sequence of str, default ("30D", "90D", "365D")
+        Look-back windows, as for :func:`build`.
+    features : sequence of str or str, optional
+        Only these features or families, as for :func:`build`.
 
+    Returns
+    -------
+    pandas.DataFrame
+        One row per feature, in catalog order: ``name``, ``family``, ``inputs``,
+        ``status`` (``computed``, ``partial`` or ``missing``) and ``reason`` (which input is
+        absent, empty or partly missing).
 
-def _check_spine_pandas(spine: pd.DataFrame) -> None:
-    if (
-        not isinstance(spine["as_of"].dtype, pd.DatetimeTZDtype)
-        or str(spine["as_of"].dt.tz) != "UTC"
-    ):
-        raise ContractError(
-            f"table 'spine': column 'as_of' has dtype {spine['as_of'].dtype}, it must be "
-            "timezone-aware UTC datetimes (use talentml.features.make_spine, or "
-            "pd.to_datetime(spine['as_of'], utc=True))",
-            table="spine",
-        )
-    bad = spine.index[spine["as_of"].isna() | spine["employee_id"].isna()]
-    if len(bad):
-        raise ContractError(
-            f"table 'spine': columns 'employee_id', 'as_of' must not be missing; "
-            f"{len(bad)} row(s), first rows {bad[:5].tolist()}",
-            table="spine",
-        )
-
-
-def _spine_problems(session: _frame.Session, t: dict[str, str], ep) -> None:
-    """Spine rows whose employee is unknown or not yet hired: a clear error with rows."""
-    rows = session.rows(
-        f"""SELECT s.{_frame.RID}, s.employee_id, e.employee_id IS NULL AS unknown
-        FROM {t["spine"]} s LEFT JOIN {t["employees"]} e ON e.employee_id = s.employee_id
-        WHERE e.employee_id IS NULL OR {ep("s.as_of")} < {ep("e.hire_date")}
-           OR s.as_of IS NULL
-        ORDER BY s.{_frame.RID} LIMIT 5"""
-    )
-    if rows:
-        n = session.rows(
-            f"""SELECT COUNT(*) FROM {t["spine"]} s
-            LEFT JOIN {t["employees"]} e ON e.employee_id = s.employee_id
-            WHERE e.employee_id IS NULL OR {ep("s.as_of")} < {ep("e.hire_date")}
-               OR s.as_of IS NULL"""
-        )[0][0]
-        detail = ", ".join(
-            f"row {r[0]} ({r[1]}: {'not in employees' if r[2] else 'as_of before hire_date or missing'})"
-            for r in rows
-        )
-        raise ContractError(
-            f"table 'spine': {n} row(s) cannot have features: employee_id must be in "
-            f"employees and as_of at or after hire_date; first: {detail}",
-            table="spine",
-        )
-    dup = session.rows(f"SELECT COUNT(*) - COUNT(DISTINCT employee_id) FROM {t['employees']}")[0][0]
-    if dup:
-        raise ContractError(
-            f"table 'employees': column 'employee_id' rule unique(employee_id) fails in "
-            f"{dup} row(s)",
-            table="employees",
-        )
-
-
-def _count_unused(session: _frame.Session, t: dict[str, str], given: set[str]) -> dict:
-    """Rows of the inputs that no feature can use, by table and reason (logged, returned)."""
-    parts = [
-        f"""SELECT 'statements' AS tbl,
-          CASE WHEN x.employee_id IS NULL THEN 'unmapped_actor'
-               WHEN e.employee_id IS NULL THEN 'unknown_employee'
-               ELSE 'missing_time' END AS reason, COUNT(*) AS n
-        FROM {t["statements"]} x LEFT JOIN {t["employees"]} e ON e.employee_id = x.employee_id
-        WHERE x.employee_id IS NULL OR e.employee_id IS NULL OR x.stored IS NULL
-           OR x.timestamp IS NULL
-        GROUP BY 1, 2"""
-    ]
-    for table in ("reviews", "competency_ratings", "job_events"):
-        if table in given:
-            parts.append(
-                f"""SELECT '{table}' AS tbl, 'unknown_employee' AS reason, COUNT(*) AS n
-                FROM {t[table]} x LEFT JOIN {t["employees"]} e ON e.employee_id = x.employee_id
-                WHERE e.employee_id IS NULL HAVING COUNT(*) > 0"""
-            )
-    rows = session.rows("\nUNION ALL\n".join(parts))
-    counts: dict[str, dict[str, int]] = {}
-    for tbl, reason, n in rows:
-        counts.setdefault(tbl, {})[reason] = int(n)
-    for tbl, reasons in counts.items():
-        detail = ", ".join(f"{r}: {n:,}" for r, n in sorted(reasons.items()))
-        logger.warning(
-            "%s: %s row(s) not used by any feature (%s)", tbl, f"{sum(reasons.values()):,}", detail
-        )
-    return counts
-
-
-# --------------------------------------------------------------------------------- SQL
-def _empty_sql(d: Dialect, table: str) -> str:
-    types = {
-        "STR": d.string,
-        "TS": "TIMESTAMP",
-        "DOUBLE": "DOUBLE",
-        "BIGINT": "BIGINT",
-        "BOOLEAN": "BOOLEAN",
-        "LIST": "ARRAY<STRING>" if d.name == "spark" else "VARCHAR[]",
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import talentml as tml
+    >>> employees = pd.DataFrame({
+    ...     "employee_id": pd.array(["e1", "e2"], dtype="string"),
+    ...     "hire_date": pd.to_datetime(["2023-05-10", "2024-02-15"], utc=True),
+    ... })
+    >>> report = tml.features.build_report(employees=employees,
+    ...                                    statements=tml.schemas.empty("statements"))
+    >>> report["status"].value_counts().to_dict()
+    {'missing': 60, 'computed': 38}
+    >>> report.set_index("name").loc["voluntary_share_30d", "reason"]
+    'no catalog table'
+    """
+    specs = _select(feature_specs(windows), features)
+    inputs = {
+        "statements": statements,
+        "employees": employees,
+        "reviews": reviews,
+        "competency_ratings": competency_ratings,
+        "job_events": job_events,
+        "catalog": catalog,
     }
-    cols = ", ".join(f"CAST(NULL AS {types[k]}) AS {c}" for c, k in _EMPTY[table].items())
-    return (
-        f"SELECT {cols} WHERE 1 = 0"
-        if d.name == "duckdb"
-        else f"SELECT {cols} FROM (SELECT 1) z WHERE 1 = 0"
-    )
+    given = {name: obj for name, obj in inputs.items() if obj is not None}
+    columns = {name: set(_frame.columns_of(obj)) for name, obj in given.items()}
+    if not given:
+        from ._inputs import InputStatus
+
+        status = InputStatus({n: ("no_table", 0, 0) for n in INPUTS})
+        return report_frame(specs, status)
+    session = _frame.open_session("auto", given)
+    try:
+        t = {}
+        for name, obj in given.items():
+            # only the columns whose values are counted: cheap on every engine
+            prefix = name + "."
+            select = [
+                n[len(prefix) :]
+                for n in INPUTS
+                if n.startswith(prefix) and n[len(prefix) :] in columns[name]
+            ]
+            if session.kind in ("pandas", "polars") and not select:
+                continue
+            kind = _frame.kind_of(obj, name=name)
+            t[name] = session.register(
+                name, obj, columns=select if kind in ("pandas", "polars") else None
+            )
+        status = input_status(session, t, {n: n in given for n in _TABLES}, columns, INPUTS)
+    finally:
+        if session.kind in ("pandas", "polars"):
+            session.close()
+    return report_frame(specs, status)
 
 
 def common_ctes(d: Dialect, t: dict[str, str]) -> list[tuple[str, str]]:
@@ -321,7 +226,7 @@ def common_ctes(d: Dialect, t: dict[str, str]) -> list[tuple[str, str]]:
         (
             "sp",
             f"""SELECT CAST(s.{_frame.RID} AS BIGINT) AS rid, e.k, e.eid,
-              {ep("s.as_of")} AS a, e.hire_us
+              {ep("s.as_of")} AS a, e.hire_us, e.tz
             FROM {t["spine"]} s JOIN emp e ON e.eid = s.employee_id""",
         ),
     ]
@@ -360,11 +265,15 @@ def build(
         without a mapped employee are not used (counted in the log).
     employees : DataFrame
         The ``employees`` contract table: a snapshot at export time; its manager,
-        department and level are rebuilt at each ``as_of`` from ``job_events``.
+        department and level are rebuilt at each ``as_of`` from ``job_events``. Only
+        ``employee_id`` and ``hire_date`` are required (:func:`talentml.schemas.coerce`
+        adapts an HRIS export); features that need an absent column are missing.
     reviews, competency_ratings, job_events, catalog : DataFrame, optional
-        The contract tables of the same names. A missing table is an empty one: review
-        features are then missing, HR attributes come from the snapshot, and every
-        statement is "uncatalogued".
+        The contract tables of the same names. Features that need a table or a column
+        that is not given (``catalog.voluntary``, ``employees.timezone``; see the
+        ``inputs`` column of :func:`catalog`) are missing (NaN) on every row, never 0;
+        features of a partly known input (a catalog with unknown values) are missing
+        where it is unknown. A table given with no rows is known to be empty (counts 0).
     windows : sequence of str, default ("30D", "90D", "365D")
         Look-back windows of the learning features (whole days or weeks, e.g. ``"30D"``,
         ``"12W"``); "since hire" features are always built.
@@ -388,7 +297,11 @@ def build(
     DataFrame
         One row per spine row, in spine order: the spine's columns, then one column per
         feature in catalog order. Same kind as the inputs: pandas (default), polars, a
-        DuckDB relation or a PySpark DataFrame.
+        DuckDB relation or a PySpark DataFrame. The features that are missing because of
+        their inputs are logged once as a warning, listed by :func:`build_report`, and,
+        in a pandas result, kept in ``X.attrs["talentml_build_report"]``
+        (``{"missing": {feature: reason}, "partial": {...}}``; absent when every feature
+        was computed).
 
     Raises
     ------
@@ -457,25 +370,19 @@ def build(
     session = _frame.open_session(engine, inputs)
     d = session.dialect
     try:
-        t: dict[str, str] = {}
-        needed = {
-            "statements": list(_REQUIRED["statements"]),
-            "employees": list(_REQUIRED["employees"]),
-            "reviews": list(_REQUIRED["reviews"])
-            + [c for c in _OPTIONAL["reviews"] if c in columns.get("reviews", ())],
-        }
-        for name, obj in inputs.items():
-            if name == "spine":
-                continue
-            if obj is None:
-                if name in _EMPTY:
-                    t[name] = session.register_sql(name, _empty_sql(d, name))
-                continue
-            t[name] = session.register(name, obj, columns=needed.get(name))
+        t = _register_tables(session, inputs, columns)
         keep = ["employee_id", "as_of"]
         t["spine"], _ = _frame.with_rid(session, spine, keep)
         _spine_problems(session, t, d.epoch_us)
         _count_unused(session, t, {n for n, o in inputs.items() if o is not None})
+        # what the inputs allow: features whose input is absent are missing, not computed
+        status = _status(session, t, inputs, columns)
+        report = report_frame(specs, status)
+        log_report(report)
+        missing = set(report.loc[report["status"] == "missing", "name"].tolist())
+        computed = [s for s in specs if s.name not in missing]
+        by_family = {f: [s for s in computed if s.family == f] for f in FAMILIES}
+        partly = frozenset(n for n in INPUTS if n in status and status.status(n) == "partial")
 
         eager = session.kind in ("pandas", "polars")
         n_spine = len(spine) if spine_kind in ("pandas", "polars") else None
@@ -484,7 +391,7 @@ def build(
         # that of one chunk of CHUNK_STATEMENTS
         per_chunk = max(1, CHUNK_STATEMENTS // max(1, PARALLEL_TASKS))
         n_chunks = max(1, math.ceil(n_stmt / per_chunk)) if eager else 1
-        opts = {"grace": grace, "learning_since_us": since_us}
+        opts = {"grace": grace, "learning_since_us": since_us, "partial": partly}
         steps = (
             n_chunks * bool(by_family["learning"])
             + bool(by_family["reviews"])
@@ -494,6 +401,7 @@ def build(
         with tqdm(total=steps, desc="features", unit="step", disable=not progress) as bar:
             if eager:
                 out = _frame.EagerResult(spine, [(s.name, s.dtype) for s in specs])
+                out.missing([s.name for s in specs if s.name in missing])
                 tasks: list[tuple[str, Callable[[Any], Any]]] = []
                 for family, make in (("reviews", _reviews_part), ("hris", _hris_part)):
                     if by_family[family]:
@@ -559,11 +467,24 @@ def build(
                     q.add(f"part_{family}", select)
                     lazy_parts.append((f"part_{family}", [s.name for s in fam_specs]))
                     bar.update()
-                final = _frame.lazy_select(t["spine"], spine_cols, lazy_parts)
+                final = _frame.lazy_select(
+                    t["spine"],
+                    spine_cols,
+                    lazy_parts,
+                    order=[s.name for s in specs],
+                    missing={
+                        s.name: d.string if s.dtype == "string" else "DOUBLE"
+                        for s in specs
+                        if s.name in missing
+                    },
+                )
                 result = session.run(q.render(final), eager=False)
     finally:
         if session.kind in ("pandas", "polars"):
             session.close()
+    compact = attrs_report(report)
+    if compact is not None and isinstance(result, pd.DataFrame):
+        result.attrs[REPORT_ATTR] = compact
     logger.info(
         "built %d features for %s spine rows on %s in %.2f s",
         len(specs),

@@ -6,7 +6,15 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-__all__ = ["CATALOG_COLUMNS", "DIRECTIONS", "FAMILIES", "FeatureSpec", "catalog_frame"]
+__all__ = [
+    "CATALOG_COLUMNS",
+    "DIRECTIONS",
+    "FAMILIES",
+    "INPUTS",
+    "FeatureSpec",
+    "Guard",
+    "catalog_frame",
+]
 
 #: Feature families, in the order their columns appear in :func:`talentml.features.build`.
 FAMILIES = ("learning", "reviews", "hris")
@@ -24,8 +32,52 @@ CATALOG_COLUMNS = (
     "sensitive_proxy",
     "template",
     "dtype",
+    "inputs",
+)
+#: Every input a feature can need: a table, or a column of one (``table.column``). A feature
+#: is computed only when all its inputs are present and hold at least one value; otherwise it
+#: is missing (NaN) on every row and named in the build report.
+INPUTS = (
+    "statements",
+    "employees.hire_date",
+    "employees.timezone",
+    "employees.job_family",
+    "employees.job_level",
+    "employees.department",
+    "employees.manager_id",
+    "employees.termination_type",
+    "job_events",
+    "reviews",
+    "reviews.potential_rating",
+    "reviews.goal_attainment",
+    "competency_ratings",
+    "catalog.voluntary",
+    "catalog.skills",
+    "catalog.level",
+    "catalog.mandatory",
+    "catalog.program",
 )
 _DTYPES = ("int64", "float64", "string")
+
+
+@dataclass(frozen=True)
+class Guard:
+    """When a feature is unknown for one row although its inputs are present.
+
+    Some values of an input may be missing: a catalog activity whose ``voluntary`` is not
+    known, an employee without a time zone. For a window ``[lo, hi)`` (probe names of
+    :mod:`talentml.features._learning`) the feature is missing (NaN) when the row has facts
+    of ``base`` in it and every one of them has an unknown value (counted by ``unknown``).
+    For ``employees.timezone`` the feature is missing when the employee's zone is unknown.
+    Guards apply only when the input is partly missing, so complete inputs give exactly the
+    values they always gave.
+    """
+
+    input: str
+    hi: str = ""
+    lo: str = ""
+    unknown: str = ""
+    base: str = ""
 
 
 @dataclass(frozen=True)
@@ -35,7 +87,9 @@ class FeatureSpec:
     ``expr`` is a SQL expression over the family's final CTE (learning features use
     ``{series@probe}`` placeholders, see :mod:`talentml.features._learning`); ``group``
     names a unit of computation that features can share (e.g. the mandatory-compliance
-    join), so that a selection computes only what it needs.
+    join), so that a selection computes only what it needs. ``needs`` are the inputs it
+    cannot do without (:data:`INPUTS`); ``guards`` make it missing on the rows where a
+    partly missing input is unknown (:class:`Guard`).
     """
 
     name: str
@@ -51,8 +105,12 @@ class FeatureSpec:
     sensitive_proxy: bool = False
     group: str = "main"
     needs: tuple[str, ...] = field(default=())
+    guards: tuple[Guard, ...] = field(default=())
 
     def __post_init__(self) -> None:
+        unknown = [n for n in self.needs + tuple(g.input for g in self.guards) if n not in INPUTS]
+        if unknown:
+            raise ValueError(f"{self.name}: unknown input(s) {unknown}")
         if self.family not in FAMILIES:
             raise ValueError(f"{self.name}: unknown family {self.family!r}")
         if self.direction not in DIRECTIONS:
@@ -81,6 +139,7 @@ def catalog_frame(specs: list[FeatureSpec]) -> pd.DataFrame:
             "sensitive_proxy": s.sensitive_proxy,
             "template": s.template,
             "dtype": s.dtype,
+            "inputs": "; ".join(s.needs),
         }
         for s in specs
     ]
@@ -94,6 +153,7 @@ def catalog_frame(specs: list[FeatureSpec]) -> pd.DataFrame:
         "direction",
         "template",
         "dtype",
+        "inputs",
     ):
         out[col] = out[col].astype("string")
     for col in ("actionable", "sensitive_proxy"):
@@ -113,9 +173,10 @@ def catalog_markdown(frame: pd.DataFrame) -> str:
         rows = frame[frame["family"] == family]
         parts.append(f"### {titles[family]} ({len(rows)} features)\n")
         parts.append(
-            "| feature | description | unit | window | actionable | direction | reason-code template |"
+            "| feature | description | unit | window | actionable | direction | "
+            "reason-code template | inputs |"
         )
-        parts.append("|---|---|---|---|---|---|---|")
+        parts.append("|---|---|---|---|---|---|---|---|")
         for r in rows.itertuples(index=False):
             flag = " ⚠ *sensitive proxy*" if r.sensitive_proxy else ""
             cells = [
@@ -126,6 +187,7 @@ def catalog_markdown(frame: pd.DataFrame) -> str:
                 "yes" if r.actionable else "no",
                 r.direction.replace("_", " "),
                 f"“{r.template}”",
+                ", ".join(f"`{i}`" for i in r.inputs.split("; ")),
             ]
             parts.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
         parts.append("")

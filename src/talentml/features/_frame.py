@@ -43,6 +43,49 @@ RID = "_tml_rid"
 _names = itertools.count()
 
 ENGINE_ERROR = "engine must be one of {engines}, got {engine!r}"
+#: Arrow types of the columns :meth:`Session.register` adds, all missing, for absent
+#: optional columns (``nulls=``), by logical type.
+NULL_TYPES = {
+    "STR": pa.string(),
+    "TS": pa.timestamp("us", tz="UTC"),
+    "BIGINT": pa.int64(),
+    "BOOLEAN": pa.bool_(),
+    "DOUBLE": pa.float64(),
+    "LIST": pa.list_(pa.string()),
+}
+_SQL_NULL_TYPES = {
+    "duckdb": {
+        "STR": "VARCHAR",
+        "TS": "TIMESTAMPTZ",
+        "BIGINT": "BIGINT",
+        "BOOLEAN": "BOOLEAN",
+        "DOUBLE": "DOUBLE",
+        "LIST": "VARCHAR[]",
+    },
+    "spark": {
+        "STR": "STRING",
+        "TS": "TIMESTAMP",
+        "BIGINT": "BIGINT",
+        "BOOLEAN": "BOOLEAN",
+        "DOUBLE": "DOUBLE",
+        "LIST": "ARRAY<STRING>",
+    },
+}
+
+
+def with_nulls(table: pa.Table, nulls: dict[str, str] | None) -> pa.Table:
+    """``table`` with an all-missing column per ``nulls`` entry (name -> logical type)."""
+    for name, kind in (nulls or {}).items():
+        table = table.append_column(name, pa.nulls(table.num_rows, type=NULL_TYPES[kind]))
+    return table
+
+
+def null_columns(dialect: str, nulls: dict[str, str]) -> list[str]:
+    """``CAST(NULL AS type) AS name`` for each of ``nulls`` (name -> logical type)."""
+    types = _SQL_NULL_TYPES[dialect]
+    return [f"CAST(NULL AS {types[kind]}) AS {name}" for name, kind in nulls.items()]
+
+
 #: Settings of talentml's own DuckDB connections: give memory back to the system after each
 #: step (statement-scale work runs in chunks; what one chunk used is not kept for the next).
 _DUCKDB_CONFIG = {
@@ -80,8 +123,19 @@ def to_pandas_sample(obj: Any, kind: str, *, rows: int | None) -> pd.DataFrame |
         return obj if rows is None else obj.iloc[:rows]
     if kind == "polars":
         part = obj if rows is None else obj.head(rows)
-        return part.to_pandas()
+        # nullable integers and booleans keep their kind (polars' own to_pandas makes
+        # integers with nulls float, which the contracts refuse)
+        return part.to_arrow().to_pandas(types_mapper=_NULLABLE.get)
     return None
+
+
+_NULLABLE = {
+    **{t: pd.Int64Dtype() for t in (pa.int8(), pa.int16(), pa.int32(), pa.int64())},
+    **{t: pd.Int64Dtype() for t in (pa.uint8(), pa.uint16(), pa.uint32())},
+    pa.bool_(): pd.BooleanDtype(),
+    pa.string(): pd.StringDtype(),
+    pa.large_string(): pd.StringDtype(),
+}
 
 
 class Session:
@@ -99,8 +153,19 @@ class Session:
         return name
 
     # ---------------------------------------------------------------- to implement
-    def register(self, logical: str, obj: Any, *, columns: list[str] | None = None) -> str:
-        """Make ``obj`` a named table of the session; returns its SQL name."""
+    def register(
+        self,
+        logical: str,
+        obj: Any,
+        *,
+        columns: list[str] | None = None,
+        nulls: dict[str, str] | None = None,
+    ) -> str:
+        """Make ``obj`` a named table of the session; returns its SQL name.
+
+        ``columns`` selects columns (pandas and polars); ``nulls`` adds all-missing columns
+        (name -> logical type of :data:`NULL_TYPES`) for absent optional columns.
+        """
         raise NotImplementedError
 
     def register_sql(self, logical: str, sql: str) -> str:
@@ -179,7 +244,14 @@ class DuckDBSession(Session):
             return self._con.execute(sql)
         return self._anchor.query("_tml_anchor", sql)
 
-    def register(self, logical: str, obj: Any, *, columns: list[str] | None = None) -> str:
+    def register(
+        self,
+        logical: str,
+        obj: Any,
+        *,
+        columns: list[str] | None = None,
+        nulls: dict[str, str] | None = None,
+    ) -> str:
         kind = kind_of(obj, name=logical)
         name = self._name(logical)
         if kind == "spark":
@@ -188,11 +260,14 @@ class DuckDBSession(Session):
             if self._con is not None:
                 # A relation handed to a pandas/polars session: read it through Arrow.
                 table = obj.to_arrow_table() if hasattr(obj, "to_arrow_table") else obj.arrow()
-                return self._register_arrow(name, table)
-            else:
-                obj.create_view(name, replace=True)
+                return self._register_arrow(name, with_nulls(table, nulls))
+            obj.create_view(name, replace=True)
+            if nulls:
+                return self.register_sql(
+                    logical, f"SELECT *, {', '.join(null_columns('duckdb', nulls))} FROM {name}"
+                )
             return name
-        return self._register_arrow(name, _arrow(obj, kind, columns))
+        return self._register_arrow(name, with_nulls(_arrow(obj, kind, columns), nulls))
 
     def register_arrow(self, logical: str, table: pa.Table) -> str:
         return self._register_arrow(self._name(logical), table)
@@ -311,13 +386,22 @@ class SparkSQLSession(Session):
         super().__init__()
         self.spark = spark
 
-    def register(self, logical: str, obj: Any, *, columns: list[str] | None = None) -> str:
+    def register(
+        self,
+        logical: str,
+        obj: Any,
+        *,
+        columns: list[str] | None = None,
+        nulls: dict[str, str] | None = None,
+    ) -> str:
         kind = kind_of(obj, name=logical)
         name = self._name(logical)
         if kind == "spark":
             frame = obj
+            if nulls:
+                frame = frame.selectExpr("*", *null_columns("spark", nulls))
         elif kind in ("pandas", "polars"):
-            frame = self._from_arrow(_arrow(obj, kind, columns))
+            frame = self._from_arrow(with_nulls(_arrow(obj, kind, columns), nulls))
         else:
             raise TypeError(f"{logical}: a DuckDB relation cannot join a Spark computation")
         frame.createOrReplaceTempView(name)
@@ -489,6 +573,17 @@ class EagerResult:
                 self.values[name] = np.full(self.n, None, dtype=object)
         self.filled = {name: 0 for name, _ in columns}
 
+    def missing(self, names: list[str]) -> None:
+        """Features that are missing on every row (an input is absent): NaN, or NA text."""
+        import numpy as np
+
+        for name in names:
+            if self.values[name].dtype == object:
+                self.values[name] = np.full(self.n, None, dtype=object)
+            else:
+                self.values[name] = np.full(self.n, np.nan)
+            self.filled[name] = self.n
+
     def add(self, part: pa.Table) -> None:
         import numpy as np
 
@@ -501,6 +596,10 @@ class EagerResult:
                 values = np.asarray(col.to_pylist(), dtype=object)
             else:
                 values = col.to_numpy(zero_copy_only=False)
+                target = self.values[name]
+                if target.dtype == np.int64 and col.null_count:
+                    # an integer feature unknown on some rows: it becomes float, with NaN
+                    self.values[name] = target.astype(np.float64)
             self.values[name][rid] = values
             self.filled[name] += len(rid)
 
@@ -523,12 +622,26 @@ class EagerResult:
 
 
 def lazy_select(
-    spine_name: str, spine_columns: list[str], parts: list[tuple[str, list[str]]]
+    spine_name: str,
+    spine_columns: list[str],
+    parts: list[tuple[str, list[str]]],
+    *,
+    order: list[str] | None = None,
+    missing: dict[str, str] | None = None,
 ) -> str:
-    """The final SELECT of a lazy result: spine columns, then each part's features."""
+    """The final SELECT of a lazy result: spine columns, then each part's features.
+
+    ``order`` is the order of the feature columns (default: part by part); ``missing`` maps
+    features that are missing on every row to their SQL type (a ``NULL`` column).
+    """
     cols = [f"s.{c}" for c in spine_columns]
     joins = []
+    where: dict[str, str] = {}
     for i, (name, feats) in enumerate(parts):
-        cols += [f"f{i}.{c}" for c in feats]
+        where.update({c: f"f{i}.{c}" for c in feats})
         joins.append(f"LEFT JOIN {name} f{i} ON f{i}.rid = s.{RID}")
+    for c, sql_type in (missing or {}).items():
+        where[c] = f"CAST(NULL AS {sql_type}) AS {c}"
+    names = order if order is not None else [c for _, feats in parts for c in feats]
+    cols += [where[c] for c in names]
     return f"SELECT {', '.join(cols)} FROM {spine_name} s {' '.join(joins)} ORDER BY s.{RID}"

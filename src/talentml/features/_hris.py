@@ -30,6 +30,18 @@ MANAGER_CHANGE_WINDOW = Window(365)
 #: Look-backs of team voluntary exits (about 6 and 12 months).
 TEAM_EXIT_WINDOWS = (Window(182), Window(365))
 LEVEL_EVENTS = ("hire", "promotion")
+#: What each HRIS feature cannot do without (by name, else by group; see ``INPUTS``).
+_NEEDS = {
+    "tenure_days": ("employees.hire_date",),
+    "job_level": ("employees.job_level",),
+    "job_family": ("employees.job_family",),
+    "department": ("employees.department",),
+    "team_size": ("employees.manager_id",),
+}
+_NEEDS_BY_GROUP = {
+    "events": ("job_events",),
+    "team": ("employees.manager_id", "employees.termination_type"),
+}
 ROLE_EVENTS = ("hire", "promotion", "transfer")
 
 
@@ -38,6 +50,7 @@ def hris_specs() -> list[FeatureSpec]:
 
     def spec(name, description, unit, window, actionable, direction, template, dtype, expr, group):
         return FeatureSpec(
+            needs=_NEEDS.get(name, _NEEDS_BY_GROUP.get(group, ())),
             name=name,
             description=description,
             unit=unit,

@@ -18,7 +18,11 @@ Definitions used throughout (documented in docs/features.md):
   duration of the attempt and are not added again);
 * voluntary / mandatory / onboarding come from the learning catalog (``voluntary``,
   ``mandatory``, ``program``); statements on activities not in the catalog are
-  *uncatalogued*: counted in volume, never voluntary;
+  *uncatalogued*: counted in volume, never voluntary; an activity in the catalog with a
+  missing value is *unknown* for that column: left out of the counts and shares of the
+  features it feeds, which are NULL for a row whose window has only unknown ones
+  (:func:`~talentml.features._learning_specs.effective_expr`; with a complete catalog the
+  SQL is exactly that of before);
 * the *start* of the learning is ``timestamp - duration`` (capped at one day), and off-hours
   means a start on Saturday or Sunday, or on a weekday before 08:00 or at or after 18:00, in
   the employee's own time zone (``employees.timezone``);
@@ -32,9 +36,27 @@ Definitions used throughout (documented in docs/features.md):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from ._catalog import FeatureSpec
+from ._learning_specs import (
+    _DISTINCT_KEYS,
+    _ONE,
+    _SOURCE_COLUMNS,
+    _STATEMENT_COLUMNS,
+    _TOKEN,
+    _ZERO,
+    MANDATORY_VALID,
+    MAX_SESSION,
+    SKILL_LEVELS,
+    VERB_FAMILIES,
+    WORKDAY_HOURS,
+    Series,
+    _flag,
+    _probes,
+    _series,
+    effective_expr,
+    learning_specs,
+)
 from ._pit import (
     DAY_US,
     FACT,
@@ -45,522 +67,16 @@ from ._pit import (
     sort_order,
     visible,
 )
-from ._sql import HOUR_US, Dialect, days_between, ratio, weekdays
+from ._sql import HOUR_US, Dialect, weekdays
 
 __all__ = ["MANDATORY_VALID", "VERB_FAMILIES", "LearningPlan", "learning_specs"]
 
-VERB_FAMILIES = {
-    "launched": ("launched", "initialized", "attempted"),
-    "completed": ("completed",),
-    "passed": ("passed",),
-    "failed": ("failed",),
-    "experienced": ("experienced", "played", "watched", "viewed", "read"),
-}
-#: A mandatory course stays current this long after it was passed.
-MANDATORY_VALID = Window(365)
-#: Catalog levels (1 foundation .. 4 expert).
-SKILL_LEVELS = (1, 2, 3, 4)
-#: A quarter, in days, for "per quarter" rates.
-QUARTER_DAYS = 365.25 / 4
-#: The window of onboarding engagement after the hire date.
-ONBOARDING = Window(30)
-#: Starts before this local hour, or at or after the next one, are off-hours (weekdays).
-WORKDAY_HOURS = (8, 18)
-#: Longest duration subtracted from ``timestamp`` to estimate the start of the learning.
-MAX_SESSION = Window(1)
-
-_ONE = "CAST(1 AS DOUBLE)"
-_ZERO = "CAST(0 AS DOUBLE)"
-_TOKEN = re.compile(r"\{(\w+)@(\w+)\}")
-
-
-def _flag(cond: str) -> str:
-    return f"CASE WHEN {cond} THEN {_ONE} ELSE {_ZERO} END"
-
-
-# ----------------------------------------------------------------------------- series
-@dataclass(frozen=True)
-class Series:
-    """An additive quantity: ``expr`` per row of its source, summed (or maxed) before probes."""
-
-    source: str  # "statement", "activity", "week", "skill"
-    expr: str
-    agg: str = "SUM"
-    #: the weight as a TINYINT, for counts read back by the eager path (compact and exact)
-    int_expr: str | None = None
-
-
-def _count(cond: str | None) -> Series:
-    if cond is None:
-        return Series("statement", _ONE, int_expr="CAST(1 AS TINYINT)")
-    return Series(
-        "statement", _flag(cond), int_expr=f"CAST(CASE WHEN {cond} THEN 1 ELSE 0 END AS TINYINT)"
-    )
-
-
-#: Columns of ``l_st`` each kind of series reads (beyond ``k`` and ``t``).
-_STATEMENT_COLUMNS = {
-    "n_launched": ("vf",),
-    "n_completed": ("vf",),
-    "n_passed": ("vf",),
-    "n_failed": ("vf",),
-    "n_experienced": ("vf",),
-    "n_compl": ("compl",),
-    "minutes": ("minutes",),
-    "score_sum": ("score",),
-    "score_n": ("score",),
-    "n_vol": ("vol",),
-    "n_vol_compl": ("vol", "compl"),
-    "n_vol_compl_off": ("vol", "compl", "off"),
-    "n_off": ("off",),
-    "n_wkend": ("wkend",),
-    "n_onb_compl": ("onb", "compl"),
-}
-#: Sources of distinct counts and the ``l_st`` column of their key.
-_DISTINCT_KEYS = {"activity": "object_id", "week": "week"}
-_SOURCE_COLUMNS = {
-    "activity": ("object_id",),
-    "week": ("week",),
-    "skill": ("object_id", "compl", "vf"),
-}
-
-
-def _series(windows: tuple[Window, ...]) -> dict[str, Series]:
-    s: dict[str, Series] = {
-        "n": _count(None),
-        "n_launched": _count("vf = 'launched'"),
-        "n_completed": _count("vf = 'completed'"),
-        "n_passed": _count("vf = 'passed'"),
-        "n_failed": _count("vf = 'failed'"),
-        "n_experienced": _count("vf = 'experienced'"),
-        "n_compl": _count("compl = 1"),
-        "minutes": Series("statement", "minutes"),
-        "score_sum": Series("statement", f"COALESCE(score, {_ZERO})"),
-        "score_n": _count("score IS NOT NULL"),
-        "n_vol": _count("vol = 1"),
-        "n_vol_compl": _count("vol = 1 AND compl = 1"),
-        "n_vol_compl_off": _count("vol = 1 AND compl = 1 AND off = 1"),
-        "n_off": _count("off = 1"),
-        "n_wkend": _count("wkend = 1"),
-        "n_onb_compl": _count("onb = 1 AND compl = 1"),
-        "last_t": Series("statement", "t", agg="MAX"),
-        "act_first": Series("activity", "first"),
-        "wk_first": Series("week", "first"),
-        "skill_new": Series("skill", "new"),
-        "skill_gain": Series("skill", "gain"),
-    }
-    for w in windows:
-        for key in ("act", "wk"):
-            source = "activity" if key == "act" else "week"
-            s[f"{key}_a_{w.label}"] = Series(source, f"a:{w.days}")
-            s[f"{key}_b_{w.label}"] = Series(source, f"b:{w.days}")
-    return s
-
-
-def _probes(windows: tuple[Window, ...]) -> dict[str, str]:
-    """Probe name -> SQL time (microseconds) over the spine CTE ``sp``."""
-    probes = {"asof": "sp.a", "hire": "LEAST(sp.hire_us, sp.a)"}
-    probes["hire30"] = f"LEAST(sp.hire_us + {ONBOARDING.us}, sp.a)"
-    for w in windows:
-        probes[f"lo_{w.label}"] = f"sp.a - {w.us}"
-        probes[f"lo2_{w.label}"] = f"sp.a - {2 * w.us}"
-    recent, prior = _dropoff_windows(windows)
-    probes["drop"] = f"sp.a - {recent.us + prior.us}"
-    return probes
-
-
-def _dropoff_windows(windows: tuple[Window, ...]) -> tuple[Window, Window]:
-    return (windows[0], windows[1] if len(windows) > 1 else windows[0])
-
-
-# ------------------------------------------------------------------------------ specs
-def learning_specs(windows: tuple[Window, ...]) -> list[FeatureSpec]:
-    """The learning features for ``windows``, in output order."""
-    specs: list[FeatureSpec] = []
-
-    def add(name, description, unit, window, actionable, direction, template, dtype, expr, **kw):
-        specs.append(
-            FeatureSpec(
-                name=name,
-                description=description,
-                unit=unit,
-                family="learning",
-                window=window,
-                actionable=actionable,
-                direction=direction,
-                template=template,
-                dtype=dtype,
-                expr=expr,
-                **kw,
-            )
-        )
-
-    def diff(series: str, hi: str, lo: str) -> str:
-        return f"({{{series}@{hi}}} - {{{series}@{lo}}})"
-
-    for w in windows:
-        lab, lo, days = w.label, f"lo_{w.label}", w.days
-        last = f"in the last {days} days"
-
-        def win(series: str, lo=lo) -> str:
-            return diff(series, "asof", lo)
-
-        add(
-            f"n_statements_{lab}",
-            f"Learning statements recorded (any verb) {last}.",
-            "statements",
-            w.text,
-            True,
-            "higher_is_better",
-            f"{{value:.0f}} learning records {last}",
-            "int64",
-            win("n"),
-        )
-        for fam, what in (
-            ("launched", "learning activities launched or attempted"),
-            ("completed", "courses and modules completed"),
-            ("passed", "assessments passed"),
-            ("failed", "assessments failed"),
-            ("experienced", "videos and other items experienced"),
-        ):
-            add(
-                f"n_{fam}_{lab}",
-                f"Number of {what} {last} (verb family '{fam}').",
-                "statements",
-                w.text,
-                fam != "failed",
-                "lower_is_better" if fam == "failed" else "higher_is_better",
-                f"{{value:.0f}} {what} {last}",
-                "int64",
-                win(f"n_{fam}"),
-            )
-        add(
-            f"n_distinct_activities_{lab}",
-            f"Distinct learning activities with any statement {last}.",
-            "activities",
-            w.text,
-            True,
-            "higher_is_better",
-            f"worked on {{value:.0f}} different learning activities {last}",
-            "int64",
-            f"({{act_first@asof}} - {{act_a_{lab}@{lo}}} + {{act_b_{lab}@{lo}}})",
-        )
-        add(
-            f"minutes_{lab}",
-            f"Minutes of learning completed {last} (durations of completions).",
-            "minutes",
-            w.text,
-            True,
-            "higher_is_better",
-            f"{{value:.0f}} minutes of completed learning {last}",
-            "float64",
-            win("minutes"),
-        )
-        add(
-            f"score_mean_{lab}",
-            f"Mean scaled assessment score (0 to 1) {last}; missing without scores.",
-            "score (0-1)",
-            w.text,
-            False,
-            "higher_is_better",
-            f"an average assessment score of {{value:.0%}} {last}",
-            "float64",
-            ratio(win("score_sum"), win("score_n")),
-        )
-        prior = f"lo2_{lab}"
-        add(
-            f"score_trend_{lab}",
-            f"Mean score {last} minus the mean score in the {days} days before; "
-            "missing unless both periods have scores.",
-            "score points (0-1)",
-            f"{w.text} vs prior {w.text}",
-            False,
-            "higher_is_better",
-            f"assessment scores changed by {{value:+.0%}} {last} compared with the {days} days before",
-            "float64",
-            f"({ratio(win('score_sum'), win('score_n'))} - "
-            f"{ratio(diff('score_sum', lo, prior), diff('score_n', lo, prior))})",
-        )
-        add(
-            f"pass_rate_{lab}",
-            f"Share of assessments passed (passed / (passed + failed)) {last}.",
-            "share",
-            w.text,
-            False,
-            "higher_is_better",
-            f"passed {{value:.0%}} of assessments {last}",
-            "float64",
-            ratio(win("n_passed"), f"({win('n_passed')} + {win('n_failed')})"),
-        )
-        add(
-            f"voluntary_share_{lab}",
-            f"Share of learning statements on voluntary catalog activities {last}.",
-            "share",
-            w.text,
-            True,
-            "higher_is_better",
-            f"{{value:.0%}} of learning {last} was voluntary",
-            "float64",
-            ratio(win("n_vol"), win("n")),
-        )
-        add(
-            f"n_voluntary_completions_{lab}",
-            f"Completions of voluntary catalog activities {last}.",
-            "completions",
-            w.text,
-            True,
-            "higher_is_better",
-            f"completed {{value:.0f}} voluntary learning activities {last}",
-            "int64",
-            win("n_vol_compl"),
-        )
-        add(
-            f"offhours_share_{lab}",
-            f"Share of learning started off-hours (weekends, weekdays before 08:00 or from "
-            f"18:00, employee's local time) {last}. Reflects when people can learn, not how "
-            "well: a known proxy for caregiving.",
-            "share",
-            w.text,
-            False,
-            "neutral",
-            f"{{value:.0%}} of learning {last} started outside working hours",
-            "float64",
-            ratio(win("n_off"), win("n")),
-            sensitive_proxy=True,
-        )
-        add(
-            f"weekend_share_{lab}",
-            f"Share of learning started on a Saturday or Sunday (local time) {last}.",
-            "share",
-            w.text,
-            False,
-            "neutral",
-            f"{{value:.0%}} of learning {last} started on a weekend",
-            "float64",
-            ratio(win("n_wkend"), win("n")),
-            sensitive_proxy=True,
-        )
-        add(
-            f"active_weeks_{lab}",
-            f"Calendar weeks (Monday to Sunday, local time) with any learning {last}.",
-            "weeks",
-            w.text,
-            True,
-            "higher_is_better",
-            f"learned in {{value:.0f}} different weeks {last}",
-            "int64",
-            f"({{wk_first@asof}} - {{wk_a_{lab}@{lo}}} + {{wk_b_{lab}@{lo}}})",
-        )
-        add(
-            f"skills_acquired_{lab}",
-            f"Skills acquired for the first time (a completed or passed catalog activity "
-            f"teaching the skill) {last}.",
-            "skills",
-            w.text,
-            True,
-            "higher_is_better",
-            f"acquired {{value:.0f}} new skills {last}",
-            "int64",
-            win("skill_new"),
-        )
-        add(
-            f"skill_level_gain_{lab}",
-            "Increase in the highest catalog level (1-4) completed per skill, summed over "
-            f"skills, {last} (a first level-2 course in a skill adds 2).",
-            "skill levels",
-            w.text,
-            True,
-            "higher_is_better",
-            f"gained {{value:.0f}} skill levels {last}",
-            "float64",
-            win("skill_gain"),
-        )
-        add(
-            f"agility_offhours_{lab}",
-            f"NAIVE learning agility: voluntary completions started off-hours {last}. Kept for "
-            "audits only: it rewards learning in evenings and weekends, which caregivers have "
-            "less of; do not use it to judge people.",
-            "completions",
-            w.text,
-            False,
-            "neutral",
-            f"completed {{value:.0f}} voluntary activities outside working hours {last}",
-            "int64",
-            win("n_vol_compl_off"),
-            sensitive_proxy=True,
-        )
-        add(
-            f"agility_standard_{lab}",
-            f"Learning agility {last}: voluntary completions weighted by the pass rate "
-            "(1 without assessments) plus skill-level gains.",
-            "agility points",
-            w.text,
-            True,
-            "higher_is_better",
-            f"a learning agility of {{value:.1f}} {last} (voluntary completions and skill gains)",
-            "float64",
-            f"({win('n_vol_compl')} * COALESCE("
-            f"{ratio(win('n_passed'), '(' + win('n_passed') + ' + ' + win('n_failed') + ')')}, "
-            f"{_ONE}) + {win('skill_gain')})",
-        )
-        start_day = f"__IDIV__(GREATEST(sp.hire_us, sp.a - {w.us}), {DAY_US})"
-        add(
-            f"agility_per_workday_{lab}",
-            "Opportunity-normalized learning agility: voluntary completions plus skill-level "
-            f"gains per working day (Monday to Friday) employed {last}. Independent of the time "
-            "of day, so it does not reward off-hours learning.",
-            "per working day",
-            w.text,
-            True,
-            "higher_is_better",
-            f"{{value:.2f}} voluntary completions and skill gains per working day {last}",
-            "float64",
-            ratio(
-                f"({win('n_vol_compl')} + {win('skill_gain')})",
-                f"__WEEKDAYS__({start_day}, __IDIV__(sp.a, {DAY_US}))",
-            ),
-        )
-
-    longest = windows[-1]
-    add(
-        f"skills_per_quarter_{longest.label}",
-        f"Skills acquired for the first time per quarter, over the last {longest.days} days.",
-        "skills per quarter",
-        longest.text,
-        True,
-        "higher_is_better",
-        "acquired {value:.1f} new skills per quarter" + f" over the last {longest.days} days",
-        "float64",
-        f"(({{skill_new@asof}} - {{skill_new@lo_{longest.label}}}) / "
-        f"CAST({longest.days / QUARTER_DAYS!r} AS DOUBLE))",
-    )
-    since = "since hire"
-    for name, series, what, unit, dtype in (
-        ("n_statements_since_hire", "n", "learning statements recorded", "statements", "int64"),
-        ("n_completions_since_hire", "n_compl", "completions", "completions", "int64"),
-        ("minutes_since_hire", "minutes", "minutes of completed learning", "minutes", "float64"),
-        (
-            "n_voluntary_completions_since_hire",
-            "n_vol_compl",
-            "voluntary completions",
-            "completions",
-            "int64",
-        ),
-        ("skills_acquired_since_hire", "skill_new", "skills acquired", "skills", "int64"),
-    ):
-        add(
-            name,
-            f"{what[0].upper() + what[1:]} since the hire date.",
-            unit,
-            since,
-            True,
-            "higher_is_better",
-            f"{{value:.0f}} {what} since joining",
-            dtype,
-            diff(series, "asof", "hire"),
-        )
-    add(
-        "skills_per_quarter_since_hire",
-        "Skills acquired for the first time per quarter of tenure (since the hire date).",
-        "skills per quarter",
-        since,
-        True,
-        "higher_is_better",
-        "acquired {value:.1f} new skills per quarter since joining",
-        "float64",
-        ratio(
-            diff("skill_new", "asof", "hire"),
-            f"({days_between('sp.a', 'LEAST(sp.hire_us, sp.a)')} / CAST({QUARTER_DAYS!r} AS DOUBLE))",
-        ),
-    )
-    add(
-        "onboarding_completions_first_30d",
-        "Onboarding-program activities completed in the first 30 days after the hire date "
-        "(as known at as_of).",
-        "completions",
-        "first 30 days after hire",
-        True,
-        "higher_is_better",
-        "completed {value:.0f} onboarding activities in the first 30 days",
-        "int64",
-        diff("n_onb_compl", "hire30", "hire"),
-    )
-    add(
-        "days_since_last_activity",
-        "Days from the last learning statement recorded before as_of to as_of; missing if none.",
-        "days",
-        "all history",
-        True,
-        "lower_is_better",
-        "no learning activity for {value:.0f} days",
-        "float64",
-        days_between("sp.a", "{last_t@asof}"),
-    )
-    recent, prior = _dropoff_windows(windows)
-    add(
-        f"voluntary_dropoff_{recent.label}_vs_prior_{prior.label}",
-        f"Drop in voluntary learning: 1 - (daily rate of voluntary statements in the last "
-        f"{recent.days} days) / (daily rate in the {prior.days} days before); positive means "
-        "less learning, missing without voluntary learning in the earlier period.",
-        "share",
-        f"{recent.text} vs prior {prior.text}",
-        True,
-        "lower_is_better",
-        f"voluntary learning dropped {{value:.0%}} in the last {recent.days} days compared "
-        f"with the prior {prior.days}",
-        "float64",
-        f"({_ONE} - "
-        + ratio(
-            f"{diff('n_vol', 'asof', 'lo_' + recent.label)} / CAST({recent.days} AS DOUBLE)",
-            f"{diff('n_vol', 'lo_' + recent.label, 'drop')} / CAST({prior.days} AS DOUBLE)",
-        )
-        + ")",
-    )
-    add(
-        "mandatory_overdue_count",
-        "Mandatory (compliance) courses not passed in the last 365 days and past their due date.",
-        "courses",
-        "at as_of",
-        True,
-        "lower_is_better",
-        "{value:.0f} mandatory courses overdue",
-        "int64",
-        "COALESCE(lm.overdue_n, 0)",
-        group="mandatory",
-    )
-    add(
-        "mandatory_days_overdue",
-        "Days the most overdue mandatory course is past due (0 when all are current); "
-        "missing when the catalog has no mandatory course.",
-        "days",
-        "at as_of",
-        True,
-        "lower_is_better",
-        "mandatory training {value:.0f} days overdue",
-        "float64",
-        f"(CAST(lm.overdue_us AS DOUBLE) / CAST({DAY_US} AS DOUBLE))",
-        group="mandatory",
-    )
-    add(
-        "mandatory_compliant",
-        "1 if every mandatory course is current or within its grace period, else 0.",
-        "flag",
-        "at as_of",
-        True,
-        "higher_is_better",
-        "mandatory training status: {value:.0f} (1 = compliant)",
-        "int64",
-        "CASE WHEN COALESCE(lm.overdue_n, 0) = 0 THEN 1 ELSE 0 END",
-        group="mandatory",
-    )
-    return specs
-
 
 # ------------------------------------------------------------------------------- SQL
-def _needed(specs: list[FeatureSpec]) -> set[tuple[str, str]]:
+def _needed(exprs) -> set[tuple[str, str]]:
     pairs = set()
-    for s in specs:
-        pairs.update(_TOKEN.findall(s.expr))
+    for expr in exprs:
+        pairs.update(_TOKEN.findall(expr))
     return pairs
 
 
@@ -749,14 +265,18 @@ class LearningPlan:
         grace: Window,
         learning_since_us: int | None,
         first_stored_us: tuple[int | None] | None = None,
+        partial: frozenset[str] = frozenset(),
     ) -> None:
         self.d, self.t, self.specs, self.windows = d, t, specs, windows
+        #: inputs that are partly missing: their guards apply (see ``effective_expr``)
+        self.partial = frozenset(partial)
+        self.exprs = {s.name: effective_expr(s, self.partial) for s in specs}
         self.grace, self.learning_since_us = grace, learning_since_us
         #: ``(MIN(stored) in us,)`` over every statement when already known (eager chunks)
         self.first_stored_us = first_stored_us
         self.series = _series(windows)
         self.probes = _probes(windows)
-        self.pairs = sorted(_needed(specs))
+        self.pairs = sorted(_needed(self.exprs.values()))
         self.used_series = sorted({s for s, _ in self.pairs})
         self.used_probes = [p for p in self.probes if any(pp == p for _, pp in self.pairs)]
         self.probe_no = {p: i for i, p in enumerate(self.used_probes)}
@@ -792,6 +312,10 @@ class LearningPlan:
             "vol",
             "mand",
             "onb",
+            "volu",
+            "sku",
+            "lvu",
+            "onbu",
             "wkend",
             "off",
             "week",
@@ -805,16 +329,27 @@ class LearningPlan:
         d, t, ep = self.d, self.t, self.d.epoch_us
         cols = self.statement_columns
         need_local = bool({"wkend", "off", "week"} & set(cols))
-        need_cat = bool({"vol", "mand", "onb"} & set(cols))
+        # catalog flags: a value (1/0), or "unknown" (1 when the activity is in the catalog
+        # with that value missing); an activity not in the catalog is known: none of these
+        flags = {
+            "vol": "MAX(CASE WHEN voluntary THEN 1 ELSE 0 END)",
+            "mand": "MAX(CASE WHEN mandatory THEN 1 ELSE 0 END)",
+            "onb": "MAX(CASE WHEN program = 'onboarding' THEN 1 ELSE 0 END)",
+            "volu": "MIN(CASE WHEN voluntary IS NULL THEN 1 ELSE 0 END)",
+            "sku": "MIN(CASE WHEN skills IS NULL THEN 1 ELSE 0 END)",
+            "lvu": "MIN(CASE WHEN level IS NULL AND skills IS NOT NULL "
+            f"AND {d.list_size('skills')} > 0 THEN 1 ELSE 0 END)",
+            "onbu": "MIN(CASE WHEN program IS NULL THEN 1 ELSE 0 END)",
+        }
+        cat_cols = [c for c in flags if c in cols]
+        need_cat = bool(cat_cols)
         ctes = []
         if need_cat:
+            select_flags = ", ".join(f"{flags[c]} AS {c}" for c in cat_cols)
             ctes.append(
                 (
                     "l_cat",
-                    f"""SELECT activity_id,
-                      MAX(CASE WHEN voluntary THEN 1 ELSE 0 END) AS vol,
-                      MAX(CASE WHEN mandatory THEN 1 ELSE 0 END) AS mand,
-                      MAX(CASE WHEN program = 'onboarding' THEN 1 ELSE 0 END) AS onb
+                    f"""SELECT activity_id, {select_flags}
                     FROM {t["catalog"]} GROUP BY activity_id""",
                 )
             )
@@ -860,6 +395,10 @@ class LearningPlan:
             "vol": "COALESCE(c.vol, 0)",
             "mand": "COALESCE(c.mand, 0)",
             "onb": "COALESCE(c.onb, 0)",
+            "volu": "COALESCE(c.volu, 0)",
+            "sku": "COALESCE(c.sku, 0)",
+            "lvu": "COALESCE(c.lvu, 0)",
+            "onbu": "COALESCE(c.onbu, 0)",
             "wkend": f"CASE WHEN {dow} >= 5 THEN 1 ELSE 0 END",
             "off": f"CASE WHEN {dow} >= 5 OR {hour} < {lo_h} OR {hour} >= {hi_h} THEN 1 ELSE 0 END",
             "week": d.idiv(f"{lday} + 3", 7),
@@ -887,18 +426,23 @@ class LearningPlan:
 
     def skill_ctes(self) -> list[tuple[str, str]]:
         """``l_skv``: skill facts. Per employee and skill, the first time a completed (or
-        passed) catalog activity of level >= L was recorded, for L = 1..4: the highest level
-        reached before ``x`` is the number of those times before ``x`` (so level gains are
-        additive facts, with no window function), and L = 1 is the first acquisition."""
+        passed) catalog activity teaching it was recorded (the acquisition, ``t0``) and the
+        first time one of level >= L was, for L = 1..4: the highest level reached before
+        ``x`` is the number of those times before ``x`` (so level gains are additive facts,
+        with no window function). An activity of unknown level teaches its skills but adds
+        no level."""
         if "skill" not in self.sources:
             return []
         firsts = ", ".join(
             f"MIN(CASE WHEN c.level >= {lv} THEN s.t END) AS t{lv}" for lv in SKILL_LEVELS
         )
         rows = "\nUNION ALL\n".join(
-            f"SELECT k, t{lv} AS t, {_ONE if lv == 1 else _ZERO} AS skill_new, "
-            f"{_ONE} AS skill_gain FROM l_skf WHERE t{lv} IS NOT NULL"
-            for lv in SKILL_LEVELS
+            [f"SELECT k, t0 AS t, {_ONE} AS skill_new, {_ZERO} AS skill_gain FROM l_skf"]
+            + [
+                f"SELECT k, t{lv} AS t, {_ZERO} AS skill_new, "
+                f"{_ONE} AS skill_gain FROM l_skf WHERE t{lv} IS NOT NULL"
+                for lv in SKILL_LEVELS
+            ]
         )
         return [
             (
@@ -911,7 +455,7 @@ class LearningPlan:
             ),
             (
                 "l_skf",
-                f"""SELECT s.k, c.skill, {firsts}
+                f"""SELECT s.k, c.skill, MIN(s.t) AS t0, {firsts}
                 FROM l_st s JOIN l_sk c ON c.activity_id = s.object_id
                 WHERE s.compl = 1 OR s.vf = 'passed' GROUP BY s.k, c.skill""",
             ),
@@ -1202,7 +746,7 @@ class LearningPlan:
             joins.append("LEFT JOIN l_mand lm ON lm.rid = sp.rid")
         d = self.d
         cols = ", ".join(
-            f"CAST({_resolve(s.expr, d, self.series)} AS "
+            f"CAST({_resolve(self.exprs[s.name], d, self.series)} AS "
             f"{d.string if s.dtype == 'string' else s.sql_type}) AS {s.name}"
             for s in self.specs
         )

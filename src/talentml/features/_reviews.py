@@ -25,7 +25,12 @@ def review_specs() -> list[FeatureSpec]:
     """The review features, in output order."""
 
     def spec(name, description, unit, window, direction, template, dtype, expr, group="reviews"):
+        needs = {
+            "potential_latest": ("reviews", "reviews.potential_rating"),
+            "goal_attainment_latest": ("reviews", "reviews.goal_attainment"),
+        }.get(name, ("competency_ratings",) if group == "competencies" else ("reviews",))
         return FeatureSpec(
+            needs=needs,
             name=name,
             description=description,
             unit=unit,

@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from .. import schemas
 from ..exceptions import ContractError
 from . import _frame
 from ._pit import DAY_US, to_utc
@@ -34,7 +35,11 @@ def make_spine(
     Parameters
     ----------
     employees : DataFrame
-        The ``employees`` contract table (pandas, polars, DuckDB relation or PySpark).
+        The ``employees`` contract table (pandas, polars, DuckDB relation or PySpark):
+        ``employee_id`` and ``hire_date`` at least. Without ``termination_date`` nobody is
+        known to have left: everyone hired by ``as_of`` is active. A pandas or polars table
+        is validated in one pass: every problem of it is reported at once
+        (:func:`talentml.schemas.validate`).
     start, end : str or Timestamp
         First and last cutoff (inclusive; naive times are UTC). Required with ``freq``:
         nothing here reads the clock.
@@ -71,15 +76,20 @@ def make_spine(
     3          e2 2024-04-01 00:00:00+00:00
     """
     kind = _frame.kind_of(employees, name="employees")
-    missing = [
-        c
-        for c in ("employee_id", "hire_date", "termination_date")
-        if c not in _frame.columns_of(employees)
-    ]
-    if missing:
-        raise ContractError(
-            f"table 'employees' is missing required column(s) {missing}", table="employees"
-        )
+    present = _frame.columns_of(employees)
+    if kind in ("pandas", "polars"):
+        schemas.validate("employees", _frame.to_pandas_sample(employees, kind, rows=None))
+    else:
+        missing = [c for c in ("employee_id", "hire_date") if c not in present]
+        if missing:
+            raise ContractError(
+                f"table 'employees' is missing required column(s) {missing}; it has "
+                f"{sorted(present)[:20]}. Fix: add them, or map yours: "
+                "talentml.schemas.coerce('employees', df, rename={'<your column>': "
+                f"{missing[0]!r}}})",
+                table="employees",
+            )
+    has_end = "termination_date" in present
     per_employee = False
     if cutoffs is None:
         start_ts = to_utc(start, name="start")
@@ -121,7 +131,10 @@ def make_spine(
     ep = d.epoch_us
     try:
         emp = session.register(
-            "employees", employees, columns=["employee_id", "hire_date", "termination_date"]
+            "employees",
+            employees,
+            columns=["employee_id", "hire_date"] + (["termination_date"] if has_end else []),
+            nulls=None if has_end else {"termination_date": "TS"},
         )
         cut = session.register("cutoffs", table)
         active = (

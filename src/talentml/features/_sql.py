@@ -36,6 +36,10 @@ class Dialect:
         """Table-generating expression: one row per element of a list column."""
         raise NotImplementedError
 
+    def list_size(self, expr: str) -> str:
+        """Number of elements of a list column."""
+        raise NotImplementedError
+
     def try_bigint(self, expr: str) -> str:
         """A string as BIGINT, or NULL when it is not an integer."""
         return f"TRY_CAST({expr} AS BIGINT)"
@@ -77,6 +81,9 @@ class DuckDBDialect(Dialect):
 
     def explode(self, expr: str) -> str:
         return f"unnest({expr})"
+
+    def list_size(self, expr: str) -> str:
+        return f"len({expr})"
 
     def local_time_ctes(
         self, source: str, out: str, *, days: tuple[str, str, int]
@@ -133,6 +140,9 @@ class SparkDialect(Dialect):
 
     def explode(self, expr: str) -> str:
         return f"explode({expr})"
+
+    def list_size(self, expr: str) -> str:
+        return f"size({expr})"
 
     def employee_key(self) -> str:
         # Spark partitions and joins by the id itself: no single-partition numbering window

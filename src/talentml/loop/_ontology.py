@@ -18,6 +18,8 @@ from typing import Any
 
 import pandas as pd
 
+from ..xapi import LEVEL_WORDS
+
 __all__ = ["DEFAULT_ABBREVIATIONS", "DEFAULT_SYNONYMS", "LEVEL_WORDS", "SkillOntology"]
 
 logger = logging.getLogger(__name__)
@@ -50,25 +52,8 @@ DEFAULT_SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("presentation", "presenting", "public speaking"),
     ("leadership", "leading"),
 )
-#: Words of activity titles that tell a level (1 to 4) when the catalog has no ``level``.
-LEVEL_WORDS: Mapping[str, int] = {
-    "introduction": 1,
-    "intro": 1,
-    "basics": 1,
-    "foundations": 1,
-    "foundation": 1,
-    "fundamentals": 1,
-    "essentials": 1,
-    "beginner": 1,
-    "101": 1,
-    "practitioner": 2,
-    "intermediate": 2,
-    "applied": 2,
-    "advanced": 3,
-    "expert": 4,
-    "master": 4,
-    "masterclass": 4,
-}
+#: Words of activity titles that tell a level (1 to 4) when the catalog has no ``level``
+#: (one list, shared with :func:`talentml.xapi.infer_catalog`).
 _STOP = frozenset({"the", "of", "for", "in", "to", "a", "an", "with", "on"})
 _STATUSES = ("suggested", "accepted", "rejected")
 

@@ -168,6 +168,11 @@ def _levels(values: pd.Series) -> list[str]:
     return sorted(pd.unique(values.dropna().astype(str)))
 
 
+#: The one category of a column that had no value at fit (XGBoost cannot take a categorical
+#: column without categories); no value ever takes it, so the column is all missing.
+NO_LEVEL = "<no value at fit>"
+
+
 def _to_categorical(values: pd.Series, levels: list) -> tuple[pd.Series, int]:
     """Code a column with the fit levels; unseen levels become missing (returned count)."""
     present = values.notna().to_numpy()
@@ -175,9 +180,11 @@ def _to_categorical(values: pd.Series, levels: list) -> tuple[pd.Series, int]:
     strings = np.empty(len(source), dtype=object)
     strings[present] = [str(v) for v in source[present]]
     codes = np.full(len(source), -1, dtype=np.int64)
-    codes[present] = pd.Index(levels, dtype=object).get_indexer(strings[present])
+    categories = pd.Index(list(levels) if len(levels) else [NO_LEVEL], dtype=object)
+    if len(levels):
+        codes[present] = categories.get_indexer(strings[present])
     unknown = int(np.sum((codes < 0) & present))
-    cat = pd.Categorical.from_codes(codes, categories=pd.Index(levels, dtype=object))
+    cat = pd.Categorical.from_codes(codes, categories=categories)
     return pd.Series(cat, index=values.index, name=values.name), unknown
 
 
@@ -444,6 +451,13 @@ class _XGBModel(BaseEstimator):
                 dtype = X[col].dtype
                 if _is_categorical_dtype(dtype):
                     categories[col] = _levels(X[col])
+                    if not categories[col]:
+                        logger.warning(
+                            "%s: column %r has no value in the training rows (every value is "
+                            "missing): it carries no information",
+                            table,
+                            col,
+                        )
                 elif pd.api.types.is_complex_dtype(dtype):
                     raise ValueError(f"{table}: column {col!r} holds complex numbers")
                 elif not pd.api.types.is_numeric_dtype(dtype):

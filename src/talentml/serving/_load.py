@@ -118,7 +118,7 @@ class ServedModel:
         ...                             reference=X), log=PredictionLog(enabled=False))
         >>> out = served.predict({"days_since_last_activity": 200.0}, k=1)
         >>> json.loads(out["reasons"].item())[0]["text"]
-        'no learning activity for 200 days'
+        'no learning activity for 200 days (median of all employees: 24)'
         """
         rows = [X] if isinstance(X, Mapping) else X
         out, digests, codes = self.scorer._predict(

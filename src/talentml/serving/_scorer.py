@@ -10,13 +10,17 @@ A :class:`Scorer` wraps a fitted talentml model with what serving needs and noth
   of the training rows) a probability is ``low`` below the base rate (the mean training
   score), ``medium`` from it and ``high`` from twice it; RampUp days are ``fast`` below the
   25th percentile, ``typical``, and ``slow`` from the 75th.
-* **Reasons.** The top ``k`` TreeSHAP drivers in words with stable codes, exactly those of
-  :meth:`talentml.explain.Explanation.top_reasons` without peer medians (a served model keeps
-  no population data). One employee goes through a lean path (no DataFrame between the
-  input and the answer: about a millisecond); many go through :class:`talentml.explain.Explainer`.
+* **Reasons.** The top ``k`` TreeSHAP drivers in words with stable codes, worded by the
+  model's :class:`talentml.explain.ReasonCoder` - the one that words
+  :meth:`talentml.explain.Explanation.top_reasons`, so a served reason is the text
+  ``explain`` gives for the same row and reference. The coder keeps the column descriptions
+  and the peer medians of the reference population (by ``as_of`` and peer group, groups of at
+  least ``min_peers``; no row of data); a request row is compared with the latest snapshot
+  at or before its ``as_of`` (the latest one without ``as_of``). One employee needs no
+  DataFrame between the input and the answer (about a millisecond).
 
 A scorer is saved as a directory (``model/`` from :func:`talentml.models.save_model`,
-``serving.json``, ``catalog.json``): JSON and UBJ only, never pickle.
+``serving.json``, ``catalog.json``, ``reasons.json``): JSON and UBJ only, never pickle.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
+from ..explain import ReasonCoder
 from ..tracking._log import canonical_digests
 
 __all__ = ["BANDS_DOC", "SERVING_FORMAT", "Bands", "Scorer"]
@@ -45,6 +50,11 @@ SERVING_FORMAT = "talentml.serving/1"
 SMALL_ROWS = 32
 #: Output columns, after ``employee_id`` when the input has it.
 OUTPUT_COLUMNS = ("score", "band", "reasons", "model_name", "model_version", "prediction_id")
+MSG_SERVED_PEERS = (
+    "Scorer: peers={peers!r} cannot be served: a request carries no employees table to rebuild "
+    "teams, nor labels of the reference rows; use peers='auto', 'all', a column of the "
+    "request (e.g. 'job_family') or None"
+)
 #: How bands are defined (quoted in the model card and the docs).
 BANDS_DOC = (
     "band = labels[i] where thresholds[i-1] <= score < thresholds[i] (the first label below "
@@ -166,7 +176,7 @@ class Bands:
 
 def _catalog_records(catalog: pd.DataFrame) -> list[dict[str, Any]]:
     return [
-        {k: (None if pd.isna(v) else v) for k, v in r.items()}
+        {k: (v if isinstance(v, list | tuple) or not pd.isna(v) else None) for k, v in r.items()}
         for r in catalog.astype(object).to_dict("records")
     ]
 
@@ -178,7 +188,7 @@ def _catalog_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
     for col in frame.columns:
         if col in ("actionable", "sensitive_proxy"):
             frame[col] = frame[col].fillna(False).astype(bool)
-        else:
+        elif col != "levels":
             frame[col] = frame[col].astype("string")
     return frame
 
@@ -219,8 +229,18 @@ class Scorer:
     direction : {"up", "down", "both"}, default "up"
         Which drivers are reasons: those raising the score (the default: why the risk, the
         potential or the days are high), lowering it, or both (``k`` of each).
-    catalog : pandas.DataFrame, optional
-        The feature catalog of the reason texts (default :func:`talentml.features.catalog`).
+    catalog : pandas.DataFrame or mapping, optional
+        How the reason texts say each column: the feature catalog (default
+        :func:`talentml.features.catalog`), :func:`talentml.explain.describe_columns` of your
+        own columns (alone or with the catalog), or a mapping for it.
+    peers : str or None, default "auto"
+        Peer groups of the reference medians in the texts: ``"all"``, a column of the
+        requests (e.g. ``"job_family"``), ``"auto"`` (job family when the reference has it,
+        else all) or None (no peer reference). Needs ``reference``.
+    min_peers : int, default 5
+        Smallest peer group whose median is kept.
+    coder : talentml.explain.ReasonCoder, optional
+        A fitted reason coder (then ``catalog``, ``peers`` and ``min_peers`` are its own).
 
     Examples
     --------
@@ -250,9 +270,11 @@ class Scorer:
         reference: pd.DataFrame | None = None,
         k: int = 3,
         direction: str = "up",
-        catalog: pd.DataFrame | None = None,
+        catalog: pd.DataFrame | Mapping | None = None,
+        peers: str | None = "auto",
+        min_peers: int = 5,
+        coder: ReasonCoder | None = None,
     ) -> None:
-        from ..explain._business import business_features
         from ..explain._design import model_view
         from ..explain._treeshap import UnsupportedBooster, tree_tables
 
@@ -270,25 +292,27 @@ class Scorer:
         if direction not in _DIRECTIONS:
             raise ValueError(f"direction must be one of {_DIRECTIONS}, got {direction!r}")
         self.direction = direction
-        if catalog is None:
-            from ..features import catalog as default_catalog
-
-            catalog = default_catalog()
-        self.catalog = catalog
         self.features = list(self.view.feature_names)
         self.categorical = set(self.view.categories)
-        self.business = business_features(
-            self.features, catalog, groups="auto", categorical=self.categorical
-        )
+        if coder is None:
+            if peers is not None and (not isinstance(peers, str) or peers == "team"):
+                raise ValueError(MSG_SERVED_PEERS.format(peers=peers))
+            coder = ReasonCoder(
+                catalog=catalog, groups="auto", peers=peers, min_peers=min_peers
+            ).fit(model, reference)
+            # a served answer never depends on the other rows of a request
+            coder.flags_fixed_ = True
+        else:
+            coder.check_columns(self.features)
+            if coder.peer_name_ == "team":
+                raise ValueError(MSG_SERVED_PEERS.format(peers="team"))
+        self.coder = coder
+        self.catalog = coder.catalog_
+        self.business = coder.business_
         self._numeric_idx = np.asarray(
             [j for j, c in enumerate(self.features) if c not in self.categorical], dtype=np.int64
         )
         self._categorical_idx = [j for j, c in enumerate(self.features) if c in self.categorical]
-        self._position = {c: j for j, c in enumerate(self.features)}
-        self._codes = {
-            1: self.business.codes(self.view.prefix, "UP"),
-            -1: self.business.codes(self.view.prefix, "DOWN"),
-        }
         # one-thread copy of the booster for a few rows: XGBoost's thread pool costs tens of
         # milliseconds per call on a busy machine, the prediction itself well under one
         self._booster_one = self.view.booster.copy()
@@ -301,6 +325,7 @@ class Scorer:
         self._link = self._make_link()
         self._explainer = None
         self._column_pos: dict[tuple, tuple] = {}
+        self._peer_field = self.coder.peer_field
         if isinstance(bands, Bands):
             self.bands = bands
         elif bands is not None:
@@ -349,7 +374,8 @@ class Scorer:
 
     # --------------------------------------------------------------- persistence
     def save(self, path: str | os.PathLike) -> Path:
-        """Write the scorer to a directory (``model/``, ``serving.json``, ``catalog.json``).
+        """Write the scorer to a directory (``model/``, ``serving.json``, ``catalog.json``,
+        ``reasons.json``: the reason coder's column descriptions and peer medians).
 
         Parameters
         ----------
@@ -371,7 +397,7 @@ class Scorer:
         >>> model = HighPotential(n_estimators=10, random_state=0).fit(X, X["rating_latest"] > 3)
         >>> with tempfile.TemporaryDirectory() as d:
         ...     sorted(p.name for p in Scorer(model, reference=X).save(d).iterdir())
-        ['catalog.json', 'model', 'serving.json']
+        ['catalog.json', 'model', 'reasons.json', 'serving.json']
         """
         from ..models import save_model
 
@@ -380,6 +406,7 @@ class Scorer:
         save_model(self.model, out / "model")
         (out / "serving.json").write_text(json.dumps(self.config(), indent=1) + "\n")
         (out / "catalog.json").write_bytes(orjson.dumps(_catalog_records(self.catalog)))
+        (out / "reasons.json").write_bytes(orjson.dumps(self.coder.to_dict()))
         return out
 
     def config(self) -> dict[str, Any]:
@@ -394,6 +421,7 @@ class Scorer:
             "reasons": {"k": self.k, "direction": self.direction},
             "features": list(self.features),
             "categorical": sorted(self.categorical),
+            "peers": self.coder.peer_name_,
         }
 
     @classmethod
@@ -445,14 +473,21 @@ class Scorer:
             )
         catalog = _catalog_frame(orjson.loads((root / "catalog.json").read_bytes()))
         reasons = doc.get("reasons", {})
+        model = load_model(root / "model")
+        coder_path = root / "reasons.json"
+        if coder_path.is_file():
+            coder = ReasonCoder.from_dict(orjson.loads(coder_path.read_bytes()))
+        else:  # saved before the reason coder: no peer medians
+            coder = ReasonCoder(catalog=catalog, peers=None).fit(model)
+            coder.flags_fixed_ = True
         return cls(
-            load_model(root / "model"),
+            model,
             model_name=model_name or doc.get("model_name"),
             model_version=model_version or doc.get("model_version"),
             bands=Bands.from_dict(doc["bands"]),
             k=int(reasons.get("k", 3)),
             direction=str(reasons.get("direction", "up")),
-            catalog=catalog,
+            coder=coder,
         )
 
     # -------------------------------------------------------------------- inputs
@@ -463,16 +498,18 @@ class Scorer:
             return hit
         names = [str(c) for c in columns]
         where = {c: j for j, c in enumerate(names)}
-        missing = [c for c in self.features if c not in where]
-        if missing:
-            raise ValueError(
-                f"X lacks {len(missing)} model column(s) of {self.model_name}: {missing[:10]}"
-                + (" ..." if len(missing) > 10 else "")
-            )
+        self._lacks([c for c in self.features if c not in where])
         pos = ([where[c] for c in self.features], where.get("employee_id"))
         if len(self._column_pos) < 64:
             self._column_pos[key] = pos
         return pos
+
+    def _lacks(self, missing: list[str]) -> None:
+        if missing:
+            more = " ..." if len(missing) > 10 else ""
+            raise ValueError(
+                f"X lacks {len(missing)} model column(s) of {self.model_name}: {missing[:10]}{more}"
+            )
 
     def _small_design(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """(design (n, p), raw values (n, p) as objects, employee ids) for a few rows."""
@@ -485,12 +522,7 @@ class Scorer:
         self, rows: Sequence[Mapping[str, Any]]
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """As :meth:`_small_design`, from mappings (no DataFrame on the way)."""
-        missing = sorted({c for r in rows for c in self.features if c not in r})
-        if missing:
-            raise ValueError(
-                f"X lacks {len(missing)} model column(s) of {self.model_name}: {missing[:10]}"
-                + (" ..." if len(missing) > 10 else "")
-            )
+        self._lacks(sorted({c for r in rows for c in self.features if c not in r}))
         values = np.empty((len(rows), len(self.features)), dtype=object)
         for i, r in enumerate(rows):
             values[i] = [r[c] for c in self.features]
@@ -646,10 +678,11 @@ class Scorer:
         if n <= SMALL_ROWS:
             design, values, ids = self._records_design(X) if records else self._small_design(X)
             scores = self._scores(design)
-            why = [
-                self._row_reasons(design[i], values[i], k=k, direction=direction) if reasons else []
-                for i in range(n)
-            ]
+            why = (
+                self._reasons(X, design, values, k=k, direction=direction)
+                if reasons and n
+                else [[] for _ in range(n)]
+            )
             digest = None
             if digests:
                 digest = canonical_digests(
@@ -660,7 +693,7 @@ class Scorer:
             design = self.view.design_array(X)
             scores = self._scores(design)
             why = (
-                self._batch_reasons(X, k=k, direction=direction)
+                self._reasons(X, design, None, k=k, direction=direction)
                 if reasons
                 else [[] for _ in range(n)]
             )
@@ -687,7 +720,7 @@ class Scorer:
     # -------------------------------------------------------------------- reasons
     def _shap_rows(self, design: np.ndarray) -> np.ndarray:
         if self._tables is not None:
-            return self._tables.shap(design.T, n_jobs=1)
+            return self._tables.shap(design.T, n_jobs=1 if len(design) <= SMALL_ROWS else None)
         import xgboost as xgb  # pragma: no cover - fallback for boosters without tables
 
         dm = xgb.DMatrix(
@@ -698,115 +731,39 @@ class Scorer:
         )
         return self._booster_one.predict(dm, pred_contribs=True)[:, :-1]
 
-    def _row_reasons(
-        self, design: np.ndarray, values: np.ndarray, *, k: int, direction: str
-    ) -> list[dict[str, Any]]:
-        """The reasons of one row, as :meth:`Explanation.top_reasons` words them (no peers)."""
-        from ..explain._business import short_description
-        from ..explain._reasons import PROXY_NOTE, TOL, _format, render_values
+    def _reasons(self, X: Any, design: np.ndarray, raw: Any, *, k: int, direction: str):
+        """The reasons of each row (lists of dicts), worded by the model's ReasonCoder.
 
-        v = self._shap_rows(design[None, :])[0]
-        business = self.business
-        g = np.bincount(business.member, weights=v, minlength=len(business.names))
-        out: list[dict[str, Any]] = []
-        for label, sign in (("up", 1), ("down", -1)):
-            if direction not in ("both", label):
-                continue
-            s = sign * g
-            kk = min(k, len(s))
-            top = np.argsort(-s, kind="stable")[:kk]
-            rank = 0
-            for b in top:
-                if s[b] <= TOL:
-                    break
-                rank += 1
-                name = business.names[b]
-                record = business.records[name]
-                members = record["columns"]
-                kind = record["kind"]
-                proxy = bool(business.proxy[b])
-                if kind == "onehot":
-                    hot = [c for c in members if _positive(design[self._position[c]])]
-                    if hot:
-                        level = business.level[self._position[hot[0]]]
-                        text = (
-                            render_values(record["template"], np.asarray([str(level)], object))[0]
-                            if record["template"]
-                            else f"{name} = {level}"
-                        )
-                    else:
-                        text = f"{short_description(record['description'])}: none of the levels"
-                else:
-                    if kind in ("numeric", "categorical") and len(members) == 1:
-                        col = members[0]
-                    else:
-                        idx = [business.column_position[c] for c in members]
-                        col = members[int(np.argmax(v[idx] * sign))]
-                    j = business.column_position[col]
-                    entry = business.column_records[col]
-                    shown: Any = values[j] if col in self.categorical else design[j]
-                    if col in self.categorical and _missing(shown):
-                        shown = None
-                    if shown is None or (isinstance(shown, float) and np.isnan(shown)):
-                        text = f"{short_description(entry['description'])}: no data"
-                    elif entry["template"]:
-                        text = render_values(entry["template"], np.asarray([shown], object))[0]
-                    else:
-                        text = f"{col} = {_format(shown, '')}"
-                    proxy = proxy or bool(entry["sensitive_proxy"])
-                if proxy:
-                    text += PROXY_NOTE
-                out.append(
-                    {
-                        "rank": rank,
-                        "direction": label,
-                        "code": str(self._codes[sign][b]),
-                        "feature": name,
-                        "text": text,
-                        "contribution": float(g[b]),
-                    }
-                )
-        return out
+        ``raw``: the model columns as given (n, p), or None to read categories from ``X``.
+        """
+        at = labels = None
+        name = self._peer_field
+        if self.coder.reference_ is not None and isinstance(X, pd.DataFrame):
+            at = X["as_of"] if "as_of" in X.columns else None
+            labels = X[name].to_numpy(dtype=object) if name in X.columns else None
+        elif self.coder.reference_ is not None:  # mappings
+            at = [r.get("as_of") for r in X] if any("as_of" in r for r in X) else None
+            labels = [r.get(name) for r in X] if name is not None else None
+        return self.coder.records(
+            self._shap_rows(design),
+            design,
+            labels={
+                (c := self.features[j]): X[c].to_numpy(dtype=object) if raw is None else raw[:, j]
+                for j in self._categorical_idx
+            },
+            as_of=at,
+            groups=None if labels is None else [None if _missing(v) else str(v) for v in labels],
+            k=k,
+            direction=direction,
+        )
 
     def explainer(self):
-        """The :class:`talentml.explain.Explainer` of batch reasons (no peer medians)."""
+        """An :class:`talentml.explain.Explainer` wording reasons with this scorer's coder."""
         if self._explainer is None:
             from ..explain import Explainer
 
-            self._explainer = Explainer(
-                self.model, peers=None, catalog=self.catalog, groups="auto", show_progress=False
-            )
+            self._explainer = Explainer(self.model, coder=self.coder, show_progress=False)
         return self._explainer
-
-    def _batch_reasons(
-        self, X: pd.DataFrame, *, k: int, direction: str
-    ) -> list[list[dict[str, Any]]]:
-        frame = X[self.features].reset_index(drop=True)
-        explainer = self.explainer()
-        table = explainer.explain(frame).top_reasons(k, direction=direction)
-        n = len(frame)
-        out: list[list[dict[str, Any]]] = [[] for _ in range(n)]
-        rows = table["row"].to_numpy(dtype=np.int64)
-        columns = [
-            table["rank"].to_numpy(dtype=np.int64).tolist(),
-            table["direction"].to_numpy(dtype=object).tolist(),
-            table["code"].to_numpy(dtype=object).tolist(),
-            table["feature"].to_numpy(dtype=object).tolist(),
-            table["text"].to_numpy(dtype=object).tolist(),
-            table["contribution"].to_numpy(dtype=np.float64).tolist(),
-        ]
-        for i, rank, d, code, feat, text, contrib in zip(rows.tolist(), *columns, strict=True):
-            out[i].append(
-                {
-                    "rank": rank,
-                    "direction": d,
-                    "code": code,
-                    "feature": feat,
-                    "text": text,
-                    "contribution": contrib,
-                }
-            )
-        return out
 
 
 def _check_k(k: Any) -> int:
@@ -825,16 +782,6 @@ def _is_number(v: Any) -> bool:
     if isinstance(v, bool | np.bool_ | int | float | np.integer | np.floating):
         return True
     return False
-
-
-def _number(v: Any) -> float:
-    if isinstance(v, str):
-        raise ValueError(v)
-    return float(v)
-
-
-def _positive(x: float) -> bool:
-    return bool(x == x and x > 0)
 
 
 def _digest_rows(

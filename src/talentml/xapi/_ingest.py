@@ -23,17 +23,8 @@ and :meth:`Ingest.raw` reads one back by id.
 from __future__ import annotations
 
 import logging
-import os
-import re
-import tempfile
-import threading
 import uuid
-import weakref
-from array import array
-from bisect import bisect_right
 from collections import Counter
-from dataclasses import dataclass, field
-from itertools import accumulate
 from typing import Any
 
 import numpy as np
@@ -43,20 +34,25 @@ from tqdm.auto import tqdm
 
 from .. import schemas
 from ..config import resolve_secret, show_progress
-from ..exceptions import TalentMLError
+from ._actors import coverage_counts, describe_actor, identity_map
 from ._identities import pseudonym
 from ._normalize import COLUMNS, NS_MAX, NS_MIN, derive_scaled, pick_language, verb_short_name
 from ._read import iter_chunks
 from ._reasons import REASONS
-from ._validate import VOIDED, Reject, check_fast, compact, normalize_version
+from ._report import OUTCOMES as _OUTCOMES
+from ._report import IngestReport, ReconciliationError
+from ._result import Ingest
+from ._spool import Spool as _Spool
+from ._spool import redact_statement, redact_text
 
+# re-exported: the names this module has always offered
 __all__ = ["ID_NAMESPACE", "Ingest", "IngestReport", "ReconciliationError", "content_id", "ingest"]
+from ._validate import VOIDED, Reject, check_fast, compact, normalize_version
 
 logger = logging.getLogger(__name__)
 
 #: Namespace of the UUID v5 ids given to statements that arrive without an id.
 ID_NAMESPACE = uuid.UUID("8f5a6c1e-3b0d-5e57-9a43-7c2d1f0b6e91")
-_OUTCOMES = ("accepted", "duplicate", "voided", "quarantined")
 _IGNORED_IN_COMPARISON = frozenset({"id", "stored", "authority", "version"})
 _SKEW_NS = int(schemas.MAX_CLOCK_SKEW / pd.Timedelta(1, "ns"))
 _QUARANTINE_COLUMNS = ("statement_id", "reason", "rule", "path", "detail", "source", "raw")
@@ -64,291 +60,6 @@ _FLOATS = frozenset({"score_scaled", "score_raw", "score_min", "score_max", "dur
 _BOOLS = frozenset({"success", "completion"})
 _TIMES = frozenset({"timestamp", "stored"})
 _CACHE_MAX = 200_000
-
-
-class ReconciliationError(TalentMLError, RuntimeError):
-    """The counts of an ingest do not add up (a bug: please report it)."""
-
-
-@dataclass(frozen=True)
-class IngestReport:
-    """Counts of an ingest, by outcome and by reason.
-
-    ``read == accepted + duplicates + voided + quarantined`` always holds; it is checked when
-    the report is made.
-
-    Attributes
-    ----------
-    read : int
-        Records read from the source (blank lines are not records).
-    accepted : int
-        Rows of :attr:`Ingest.statements`.
-    duplicates : int
-        Re-sent copies of a statement already read (same id, same content).
-    voided : int
-        Statements removed by voiding, plus the voiding statements themselves.
-    quarantined : int
-        Rows of :attr:`Ingest.quarantine`: invalid statements and id conflicts.
-    reasons : pandas.DataFrame
-        ``outcome``, ``reason``, ``count``, ``rule``: one row per reason seen.
-
-    Examples
-    --------
-    >>> from talentml.xapi import ingest
-    >>> s = {"actor": {"mbox": "mailto:ada@example.com"},
-    ...      "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
-    ...      "object": {"id": "https://lms.example.com/course/7"},
-    ...      "timestamp": "2024-05-01T09:30:00Z"}
-    >>> report = ingest([s, s], secret="a-secret-of-some-length").report
-    >>> report.read, report.accepted, report.duplicates
-    (2, 1, 1)
-    >>> report.read == report.accepted + report.duplicates + report.voided + report.quarantined
-    True
-    """
-
-    read: int
-    accepted: int
-    duplicates: int
-    voided: int
-    quarantined: int
-    reasons: pd.DataFrame = field(repr=False)
-
-    def __post_init__(self) -> None:
-        total = self.accepted + self.duplicates + self.voided + self.quarantined
-        if total != self.read:
-            raise ReconciliationError(
-                f"ingest does not reconcile: read {self.read} != accepted {self.accepted} + "
-                f"duplicates {self.duplicates} + voided {self.voided} + quarantined {self.quarantined}"
-            )
-        by_outcome = self.reasons.groupby("outcome", observed=True)["count"].sum()
-        for outcome, attr in zip(
-            _OUTCOMES, ("accepted", "duplicates", "voided", "quarantined"), strict=True
-        ):
-            if int(by_outcome.get(outcome, 0)) != getattr(self, attr):
-                raise ReconciliationError(
-                    f"ingest reasons do not add up to {attr} = {getattr(self, attr)}"
-                )
-
-    def to_frame(self) -> pd.DataFrame:
-        """The counts as a one-row-per-outcome table (``outcome``, ``count``), ``read`` first.
-
-        Examples
-        --------
-        >>> from talentml.xapi import ingest
-        >>> stmt = {
-        ...     "id": "2557db94-bd34-46d7-9684-d928c824963a",
-        ...     "actor": {"account": {"homePage": "https://lms.example.com", "name": "u42"}},
-        ...     "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
-        ...     "object": {"id": "https://lms.example.com/course/7"},
-        ...     "timestamp": "2024-05-01T09:30:00Z",
-        ... }
-        >>> result = ingest([stmt, stmt], secret="a-secret-of-some-length")
-        >>> result.report.to_frame()
-               outcome  count
-        0         read      2
-        1     accepted      1
-        2   duplicates      1
-        3       voided      0
-        4  quarantined      0
-        """
-        names = ["read", "accepted", "duplicates", "voided", "quarantined"]
-        return pd.DataFrame({"outcome": names, "count": [getattr(self, n) for n in names]})
-
-    def __str__(self) -> str:
-        return (
-            f"read {self.read}: accepted {self.accepted}, duplicates {self.duplicates}, "
-            f"voided {self.voided}, quarantined {self.quarantined}"
-        )
-
-
-class Ingest:
-    """The result of :func:`ingest`.
-
-    Attributes
-    ----------
-    statements : pandas.DataFrame
-        The ``statements`` contract table, one row per accepted statement, in the order read.
-    quarantine : pandas.DataFrame
-        One row per rejected statement version: ``statement_id`` (null when unknown),
-        ``reason`` (a code of :data:`talentml.xapi.REASONS`), ``rule`` (section and rule),
-        ``path`` (JSON path of the offending value), ``detail``, ``source`` (``file:line``,
-        ``file[index]``, ``[index]`` or ``lrs[index]``) and ``raw`` (the JSON text, redacted
-        unless ``ingest(..., redact=False)``).
-    report : IngestReport
-        Counts by outcome and reason.
-
-    Examples
-    --------
-    >>> from talentml.xapi import ingest
-    >>> good = {"actor": {"mbox": "mailto:ada@example.com"},
-    ...         "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
-    ...         "object": {"id": "https://lms.example.com/course/7"},
-    ...         "timestamp": "2024-05-01T09:30:00Z"}
-    >>> bad = dict(good, verb={"id": "completed"})
-    >>> result = ingest([good, good, bad], secret="a-secret-of-some-length")
-    >>> len(result.statements), result.quarantine["reason"].tolist()
-    (1, ['verb.id.not_iri'])
-    >>> raw = result.raw(result.statements["statement_id"].iloc[0])
-    >>> raw["verb"]["id"]
-    'http://adlnet.gov/expapi/verbs/completed'
-    """
-
-    def __init__(
-        self,
-        statements: pd.DataFrame,
-        quarantine: pd.DataFrame,
-        report: IngestReport,
-        *,
-        spool: _Spool,
-        index: dict[str, int],
-        excluded: frozenset[int],
-        redact: bool,
-    ) -> None:
-        self.statements = statements
-        self.quarantine = quarantine
-        self.report = report
-        self._spool = spool
-        self._index = index
-        self._excluded = excluded
-        self._redact = redact
-
-    def raw(self, statement_id: str) -> dict:
-        """The JSON of an accepted (or voided / voiding) statement, by id.
-
-        Personal identifiers (mbox, mbox_sha1sum, openid, account, name) are redacted unless the
-        ingest ran with ``redact=False``.
-
-        Raises
-        ------
-        KeyError
-            If no statement with that id was accepted (quarantined ones are in
-            :attr:`quarantine`, with their ``raw`` JSON).
-
-        Examples
-        --------
-        >>> from talentml.xapi import ingest
-        >>> stmt = {
-        ...     "actor": {"mbox": "mailto:ada@example.com", "name": "Ada"},
-        ...     "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
-        ...     "object": {"id": "https://lms.example.com/course/7"},
-        ...     "timestamp": "2024-05-01T09:30:00Z",
-        ... }
-        >>> result = ingest([stmt], secret="a-secret-of-some-length")
-        >>> sid = result.statements["statement_id"].iloc[0]
-        >>> result.raw(sid)["actor"]
-        {'mbox': '[redacted]', 'name': '[redacted]'}
-        """
-        key = str(statement_id).lower()
-        row = self._index.get(key)
-        if row is None or row in self._excluded:
-            raise KeyError(
-                f"no accepted statement with id {statement_id!r}; rejected statements are in "
-                ".quarantine with their raw JSON"
-            )
-        statement = orjson.loads(self._spool.read(row)[1])
-        return redact_statement(statement) if self._redact else statement
-
-    def close(self) -> None:
-        """Release the temporary file that holds the raw statements (``raw`` stops working)."""
-        self._spool.close()
-
-    def __enter__(self) -> Ingest:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"<Ingest {self.report}>"
-
-
-class _Spool:
-    """Raw statements on disk, in an anonymous temporary file.
-
-    A chunk is written as the raw JSON of its rows one after another, then the NUL-separated
-    source refs of those rows. Per row the spool keeps the offset and length of its JSON; per
-    chunk, its first row and where its refs are.
-    """
-
-    def __init__(self) -> None:
-        self._file = tempfile.TemporaryFile(prefix="talentml-xapi-")
-        self._finalizer = weakref.finalize(self, self._file.close)
-        self._pos = 0
-        self._lock = threading.Lock()
-        self.offsets = array("q")
-        self.lengths = array("q")
-        self._chunks: list[tuple[int, int, int]] = []  # (first row, refs offset, refs length)
-
-    def __len__(self) -> int:
-        return len(self.offsets)
-
-    def extend(self, refs: list[str], raws: list[bytes]) -> None:
-        blob = b"".join(raws)
-        lengths = array("q", map(len, raws))
-        offsets = array("q", accumulate(lengths, initial=self._pos))
-        refs_at = offsets.pop()
-        ref_blob = "\x00".join(refs).encode()
-        with self._lock:
-            self._chunks.append((len(self.offsets), refs_at, len(ref_blob)))
-            self.offsets.extend(offsets)
-            self.lengths.extend(lengths)
-            self._file.write(blob)
-            self._file.write(ref_blob)
-        self._pos = refs_at + len(ref_blob)
-
-    def _read(self, offset: int, length: int) -> bytes:
-        if self._file.closed:
-            raise ValueError("this Ingest was closed; its raw statements are gone")
-        self._file.flush()
-        self._file.seek(offset)
-        data = self._file.read(length)
-        self._file.seek(0, os.SEEK_END)
-        return data
-
-    def read(self, row: int) -> tuple[str, bytes]:
-        """Source ref and raw JSON of a row."""
-        chunk = bisect_right(self._chunks, (row, float("inf"))) - 1
-        first, refs_at, refs_length = self._chunks[chunk]
-        with self._lock:
-            raw = self._read(self.offsets[row], self.lengths[row])
-            refs = self._read(refs_at, refs_length)
-        return refs.split(b"\x00")[row - first].decode(), raw
-
-    def close(self) -> None:
-        self._finalizer()
-
-
-_PERSONAL_KEYS = frozenset({"mbox", "mbox_sha1sum", "openid", "account"})
-_EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
-_PERSONAL_TEXT = re.compile(r'("(?:name|mbox|mbox_sha1sum|openid)"\s*:\s*)"(?:[^"\\]|\\.)*"')
-_REDACTED = "[redacted]"
-
-
-def redact_statement(value: Any) -> Any:
-    """A copy of a statement with personal identifiers replaced by ``"[redacted]"``.
-
-    Replaced: every ``mbox``, ``mbox_sha1sum``, ``openid`` and ``account`` value, every
-    ``name`` whose value is a string (agent and account names, names inside extensions;
-    activity names are language maps and stay), and e-mail addresses in any other string.
-    """
-    if isinstance(value, dict):
-        out = {}
-        for k, v in value.items():
-            if k in _PERSONAL_KEYS or (k == "name" and isinstance(v, str)):
-                out[k] = _REDACTED
-            else:
-                out[k] = redact_statement(v)
-        return out
-    if isinstance(value, list):
-        return [redact_statement(v) for v in value]
-    if isinstance(value, str) and "@" in value:
-        return _EMAIL.sub(_REDACTED, value)
-    return value
-
-
-def _redact_text(text: str) -> str:
-    """Redact unparseable JSON text: values of personal keys and e-mail addresses."""
-    return _EMAIL.sub(_REDACTED, _PERSONAL_TEXT.sub(rf'\1"{_REDACTED}"', text))
 
 
 def content_id(statement: dict) -> str:
@@ -394,10 +105,11 @@ def ingest(
 
     Parameters
     ----------
-    source : path, list of dict, or LRS client
+    source : path, list of paths, list of dict, or LRS client
         A JSON / JSON-lines file (``.json``, ``.jsonl``, ``.ndjson``, each optionally
-        ``.gz``), a directory of them (read recursively, in sorted order), an iterable of
-        statements (dicts, or JSON ``str``/``bytes``), or an object with
+        ``.gz``), a directory of them (read recursively, in sorted order), a list of such
+        files and directories (``Path`` objects or strings naming existing paths), an
+        iterable of statements (dicts, or JSON ``str``/``bytes``), or an object with
         ``iter_statements()`` such as :class:`talentml.xapi.LRSClient`. Read as a stream.
     identities : pandas.DataFrame, optional, keyword-only
         The ``identities`` table (``actor_key``, ``employee_id``), e.g. from
@@ -431,7 +143,10 @@ def ingest(
     Returns
     -------
     Ingest
-        ``.statements`` (the contract table), ``.quarantine`` and ``.report``.
+        ``.statements`` (the contract table), ``.quarantine`` and ``.report`` (which also
+        counts the statements and actors mapped to employees and the ``stored`` /
+        ``timestamp`` times filled in; its ``notes`` are logged as warnings), ``.actors()``
+        and ``.map_identities()``.
 
     Raises
     ------
@@ -469,6 +184,8 @@ def ingest(
     >>> result = ingest([first, first, bad], secret="a-secret-of-some-length")
     >>> print(result.report)
     read 3: accepted 1, duplicates 1, voided 0, quarantined 1
+    mapped to employees: 0 of 1 statements, 0 of 1 actors
+    times filled in: 1 stored taken from timestamp
     >>> row = result.statements.iloc[0]
     >>> row["verb"], row["object_name"], float(row["score_scaled"]), float(row["duration_s"])
     ('completed', 'Safety', 0.8, 900.0)
@@ -480,10 +197,11 @@ def ingest(
     """
     key = resolve_secret(secret)
     explicit = normalize_version(version)
-    employee_of = _identity_map(identities)
+    employee_of = _identity_map(identities, key)
     if progress is None:
         progress = show_progress()
     run = _Run(key=key, employee_of=employee_of, language=language, redact=redact)
+    run.identities_given = identities is not None
     run.received = _received_ns(received)
     chunks = iter_chunks(source, chunk_size=chunk_size, filters=filters)
     with tqdm(desc="xAPI statements", unit=" stmt", disable=not progress) as bar:
@@ -493,6 +211,8 @@ def ingest(
             bar.update(len(chunk))
     result = run.finish()
     logger.info("xAPI ingest: %s", result.report)
+    for note in result.report.notes:
+        logger.warning("xAPI ingest: %s", note)
     return result
 
 
@@ -518,15 +238,13 @@ def _header_version(source: Any) -> str | None:
         return None
 
 
-def _identity_map(identities: pd.DataFrame | None) -> dict[str, str]:
+def _identity_map(identities: pd.DataFrame | None, key: bytes) -> dict[str, str]:
     if identities is None:
         return {}
-    if not isinstance(identities, pd.DataFrame):
-        raise TypeError(f"identities must be a pandas DataFrame, got {type(identities).__name__}")
-    schemas.validate("identities", identities)
-    return dict(
-        zip(identities["actor_key"].astype(str), identities["employee_id"].astype(str), strict=True)
-    )
+    mapping, skipped = identity_map(identities, secret=key)
+    if skipped:
+        logger.info("identities: %d row(s) without employee_id skipped", skipped)
+    return mapping
 
 
 class _Run:
@@ -556,6 +274,11 @@ class _Run:
         self.ids: list[str] = []  # statement_id of every row, in row order
         self.chunks: list[dict[str, Any]] = []  # per chunk, its rows as column arrays
         self.pending: tuple[list, list] = ([], [])  # refs and raws not yet spooled
+        self.filled = (
+            bytearray()
+        )  # per row: 1 stored <- timestamp, 2 stored <- received, +4 ts <- stored
+        self.actor_info: dict[str, tuple] = {}  # actor key -> (kind, homepage, domain, value)
+        self.identities_given = False
 
     def process(self, chunk: list[tuple[str, Any]], rules: str | None) -> None:
         """Validate and normalize one chunk; keep its rows as columns.
@@ -574,6 +297,10 @@ class _Run:
         verbs = self.verbs
         uuid5 = uuid.uuid5
         shared = self.shared
+        received = self.received
+        filled = self.filled
+        actor_info = self.actor_info
+        keep_value = not self.redact
         if len(shared) > _CACHE_MAX:
             shared.clear()
         rows: list[tuple] = []
@@ -618,8 +345,11 @@ class _Run:
                     actor_memo,
                     object_memo,
                 ) = check(s, v2)
+                fill = 0
                 if stored is None:
-                    stored = self.received
+                    stored = received
+                    if stored is not None:
+                        fill = 2
                 if ts is None:
                     if stored is None:
                         raise Reject(
@@ -628,8 +358,10 @@ class _Run:
                             "the statement has neither timestamp nor stored",
                         )
                     ts = stored
+                    fill += 4
                 elif stored is None:
                     stored = ts
+                    fill = 1
                 if not (NS_MIN <= ts <= NS_MAX and NS_MIN <= stored <= NS_MAX):
                     raise Reject(
                         "timestamp.out_of_range",
@@ -667,6 +399,8 @@ class _Run:
             akey = actor_keys.get(actor_memo) if actor_memo is not None else None
             if akey is None:
                 akey = pseudonym(actor, self.key)
+                if akey not in actor_info:
+                    actor_info[akey] = describe_actor(actor, keep_value=keep_value)
                 if actor_memo is not None:
                     if len(actor_keys) >= _CACHE_MAX:
                         actor_keys.clear()
@@ -688,6 +422,7 @@ class _Run:
             if platform is not None:
                 platform = shared.setdefault(platform, platform)
             row = index[sid] = len(index)
+            filled.append(fill)
             if verb_id == VOIDED:
                 self.voiding[row] = obj["id"].lower()
             refs.append(ref)
@@ -796,12 +531,12 @@ class _Run:
                 try:
                     text = orjson.dumps(redact_statement(orjson.loads(raw))).decode()
                 except orjson.JSONDecodeError:
-                    text = _redact_text(text)
+                    text = redact_text(text)
         else:
             try:
                 text = orjson.dumps(redact_statement(raw) if self.redact else raw).decode()
             except TypeError:
-                text = _redact_text(repr(raw)) if self.redact else repr(raw)
+                text = redact_text(repr(raw)) if self.redact else repr(raw)
         self.quarantine.append((sid.lower() if sid else None, code, path, detail, ref, text))
 
     # -- reconciliation ---------------------------------------------------------------------------
@@ -866,6 +601,8 @@ class _Run:
             {"outcome": "string", "reason": "string", "rule": "string", "count": "int64"}
         )
         quarantine = self._quarantine_table()
+        fill = np.frombuffer(bytes(self.filled), dtype=np.uint8)[keep]
+        table = self._table(keep)
         report = IngestReport(
             read=self.read,
             accepted=accepted,
@@ -873,15 +610,22 @@ class _Run:
             voided=sum(c for (o, _), c in outcomes.items() if o == "voided"),
             quarantined=len(quarantine),
             reasons=reasons,
+            **coverage_counts(table),
+            stored_from_timestamp=int(((fill & 3) == 1).sum()),
+            stored_from_received=int(((fill & 3) == 2).sum()),
+            timestamp_from_stored=int(((fill & 4) == 4).sum()),
+            identities_given=self.identities_given,
         )
         return Ingest(
-            self._table(keep),
+            table,
             quarantine,
             report,
             spool=self.spool,
             index=self.index,
             excluded=frozenset(excluded),
             redact=self.redact,
+            actors=self.actor_info,
+            secret=self.key,
         )
 
     def _table(self, keep: np.ndarray) -> pd.DataFrame:

@@ -38,9 +38,10 @@ def iter_chunks(
 ) -> Iterator[list[tuple[str, Payload]]]:
     """Yield lists of at most ``chunk_size`` ``(source_ref, payload)`` pairs from ``source``.
 
-    ``source`` is a path (file or directory), an object with ``iter_statements()`` (an LRS
-    client), one statement (a mapping), or an iterable of statements (mappings, JSON
-    ``str``/``bytes``).
+    ``source`` is a path (file or directory), a list of paths (``Path`` objects, or strings
+    naming existing files or directories: an export in several files), an object with
+    ``iter_statements()`` (an LRS client), one statement (a mapping), or an iterable of
+    statements (mappings, JSON ``str``/``bytes``).
     """
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
@@ -54,6 +55,20 @@ def iter_chunks(
         if not chunk:
             return
         yield chunk
+
+
+def _paths(source: Any) -> bool:
+    """A non-empty list or tuple of paths: PathLike items, or strings naming what exists."""
+    if not isinstance(source, list | tuple) or not source:
+        return False
+    for item in source:
+        if isinstance(item, os.PathLike):
+            continue
+        if not isinstance(item, str) or item.lstrip()[:1] in ("{", "[") or not item.strip():
+            return False
+        if not Path(item).exists():
+            return False
+    return True
 
 
 def _iter_items(source: Any, filters: Mapping[str, Any]) -> Iterator[tuple[str, Payload]]:
@@ -77,6 +92,9 @@ def _iter_items(source: Any, filters: Mapping[str, Any]) -> Iterator[tuple[str, 
             "pass statements as a list of dicts, not a pandas object; for a column of JSON "
             "text use ingest(df['column'].tolist())"
         )
+    elif _paths(source):
+        for path in source:
+            yield from _iter_items(path, filters)
     elif isinstance(source, bytes | bytearray | memoryview):
         raise TypeError(
             "pass statements as a path, a list of dicts or an LRSClient; for raw JSON bytes "

@@ -1,17 +1,4 @@
-"""Data contracts: the tables every part of talentml speaks, and their validation.
-
-Each table of the design (``statements``, ``employees``, ``job_events``, ``reviews``,
-``competency_ratings``, ``catalog``, ``productivity``, ``sensitive``, ``identities``) has a
-contract: column names, logical types, nullability, value rules, unique keys and row rules.
-:func:`validate` checks a DataFrame against it with `pandera <https://pandera.readthedocs.io>`_
-and raises a :class:`~talentml.exceptions.ContractError` that names the table, the column, the
-rule and the first offending rows; ``lenient=True`` returns the offending rows instead, and
-:func:`split` separates usable rows from rows to quarantine.
-
-All times are timezone-aware UTC, in any resolution (pandas 3 parses text to microseconds,
-pandas 2 to nanoseconds; talentml writes nanoseconds); identifiers are strings, as ``object``,
-``string`` or pandas 3's ``str``.
-"""
+"""The contracts themselves: columns, kinds, value rules, unique keys and row rules, as data."""
 
 from __future__ import annotations
 
@@ -21,18 +8,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
-from pandera.errors import SchemaErrors
-
-from .exceptions import ContractError
 
 __all__ = [
+    "JOB_EVENTS",
+    "KIND_DTYPES",
+    "KINDS",
     "MAX_CLOCK_SKEW",
+    "OBJECT_TYPES",
+    "PROGRAMS",
     "TABLES",
-    "describe",
-    "empty",
-    "split",
-    "validate",
+    "TERMINATION_TYPES",
+    "Col",
+    "Contract",
+    "RowRule",
+    "contract",
+    "dtype_of",
 ]
 
 #: How far ``stored`` may precede ``timestamp`` in a statement (device clocks drift; the LRS
@@ -45,10 +35,28 @@ OBJECT_TYPES = ("Activity", "Agent", "Group", "StatementRef", "SubStatement")
 PROGRAMS = ("onboarding", "compliance", "leadership", "elective", "product", "technical")
 _TIMEZONES = frozenset(zoneinfo.available_timezones())
 
+#: Logical kinds of a column.
+KINDS = ("string", "datetime", "float", "int", "bool", "list")
+#: The dtype talentml writes for each kind.
+KIND_DTYPES = {
+    "string": "string",
+    "datetime": "datetime64[ns, UTC]",
+    "float": "float64",
+    "int": "int64",
+    "bool": "boolean",
+    "list": "object",
+}
+
 
 @dataclass(frozen=True)
 class Col:
-    """One column of a contract."""
+    """One column of a contract.
+
+    ``required`` columns must be present; an optional column may be absent, which means
+    "unknown" (``if_absent`` says what talentml then does). ``nullable`` columns may hold
+    missing values. ``checks`` are ``(rule name, function)`` pairs; a function takes the
+    column's non-missing values and returns True for the good ones.
+    """
 
     name: str
     kind: str  # "string", "datetime", "float", "int", "bool", "list"
@@ -56,16 +64,21 @@ class Col:
     required: bool = True
     description: str = ""
     checks: tuple[tuple[str, Callable[[pd.Series], pd.Series]], ...] = ()
+    if_absent: str = ""
 
 
 @dataclass(frozen=True)
 class RowRule:
-    """A rule across columns of one row; ``check`` returns True for good rows."""
+    """A rule across columns of one row; ``check`` returns True for good rows.
+
+    ``fix`` says how to repair a row that breaks it (shown in the error message).
+    """
 
     name: str
     description: str
     columns: tuple[str, ...]
     check: Callable[[pd.DataFrame], pd.Series]
+    fix: str = ""
 
 
 @dataclass(frozen=True)
@@ -84,7 +97,35 @@ class Contract:
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 
+    @property
+    def required_columns(self) -> list[str]:
+        """The columns that must be present."""
+        return [c.name for c in self.columns if c.required]
 
+    def col(self, name: str) -> Col:
+        """The column ``name`` (KeyError if the contract has none)."""
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+def dtype_of(col: Col) -> str:
+    """The dtype talentml writes for ``col`` (nullable integers as ``Int64``)."""
+    if col.kind == "int" and col.nullable:
+        return "Int64"
+    return KIND_DTYPES[col.kind]
+
+
+def contract(table: str) -> Contract:
+    """The contract of ``table``; ValueError naming the known tables otherwise."""
+    try:
+        return TABLES[table]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown table {table!r}; contracts exist for {sorted(TABLES)}") from None
+
+
+# --------------------------------------------------------------------------- value rules
 def _between(lo: float, hi: float) -> tuple[str, Callable[[pd.Series], pd.Series]]:
     return (f"between_{lo:g}_{hi:g}", lambda s: s.between(lo, hi))
 
@@ -116,6 +157,7 @@ def _list_of_strings(s: pd.Series) -> pd.Series:
     )
 
 
+# ----------------------------------------------------------------------------- row rules
 def _nullable_pair(a: str, b: str) -> Callable[[pd.DataFrame], pd.Series]:
     return lambda df: df[a].isna() == df[b].isna()
 
@@ -138,8 +180,24 @@ def _score_order(df: pd.DataFrame) -> pd.Series:
     return ok
 
 
-S, DT, F, INT, B, L = "string", "datetime", "float", "int", "bool", "list"
+def _true(s: pd.Series) -> np.ndarray:
+    """True where ``s`` is True; missing (unknown) is not True."""
+    return s.astype("boolean").fillna(False).to_numpy(dtype=bool)
+
+
+def _not_both(a: str, b: str) -> Callable[[pd.DataFrame], pd.Series]:
+    # a missing flag is unknown, never a conflict
+    return lambda df: pd.Series(~(_true(df[a]) & _true(df[b])), index=df.index)
+
+
+def _not_own_manager(df: pd.DataFrame) -> pd.Series:
+    ok = df["manager_id"].isna() | (df["manager_id"] != df["employee_id"])
+    return ok.fillna(True).astype(bool)
+
+
+S, DT, F, INT, B, L = KINDS
 _ID = (("non_blank", _non_blank),)
+_QUARANTINE = 'or quarantine the rows: good, bad = schemas.split("{table}", df)'
 
 TABLES: dict[str, Contract] = {
     c.name: c
@@ -203,19 +261,25 @@ TABLES: dict[str, Contract] = {
                     f"stored >= timestamp - {MAX_CLOCK_SKEW}",
                     ("timestamp", "stored"),
                     _ordered("timestamp", "stored", MAX_CLOCK_SKEW),
+                    fix="the LRS clock is authoritative: re-read the statements with "
+                    "talentml.xapi.ingest (it sets stored, quarantines the rest), "
+                    + _QUARANTINE.format(table="statements"),
                 ),
                 RowRule(
                     "score_min_raw_max",
                     "score_min <= score_raw <= score_max",
                     ("score_raw", "score_min", "score_max"),
                     _score_order,
+                    fix="correct score_min, score_raw or score_max (or set them missing), "
+                    + _QUARANTINE.format(table="statements"),
                 ),
             ),
             time_columns=("timestamp", "stored"),
         ),
         Contract(
             "employees",
-            "HRIS employee records, one row per employee.",
+            "HRIS employee records, one row per employee. Only employee_id and hire_date are "
+            "required: an absent column is unknown, and the features it feeds are missing.",
             (
                 Col("employee_id", S, checks=_ID, description="employee identifier"),
                 Col("hire_date", DT, description="first day of employment (UTC)"),
@@ -223,28 +287,71 @@ TABLES: dict[str, Contract] = {
                     "termination_date",
                     DT,
                     nullable=True,
+                    required=False,
                     description="last day, null while employed",
+                    if_absent="no exit is known: everyone counts as employed (make_spine); "
+                    "labels.flight_risk needs it",
                 ),
                 Col(
                     "termination_type",
                     S,
                     nullable=True,
+                    required=False,
                     checks=(_isin(TERMINATION_TYPES),),
                     description="voluntary / involuntary / null",
+                    if_absent="exits cannot be told voluntary: team exit features are missing",
                 ),
-                Col("job_family", S, description="job family"),
                 Col(
-                    "job_level", INT, checks=(_between(1, 12),), description="job level (1 = entry)"
+                    "job_family",
+                    S,
+                    nullable=True,
+                    required=False,
+                    description="job family",
+                    if_absent="the job_family feature is missing",
                 ),
-                Col("department", S, description="department"),
-                Col("location", S, description="work location"),
+                Col(
+                    "job_level",
+                    INT,
+                    nullable=True,
+                    required=False,
+                    checks=(_between(1, 12),),
+                    description="job level (1 = entry)",
+                    if_absent="the job_level feature is missing",
+                ),
+                Col(
+                    "department",
+                    S,
+                    nullable=True,
+                    required=False,
+                    description="department",
+                    if_absent="the department feature is missing",
+                ),
+                Col(
+                    "location",
+                    S,
+                    nullable=True,
+                    required=False,
+                    description="work location",
+                    if_absent="nothing (no feature reads it)",
+                ),
                 Col(
                     "timezone",
                     S,
+                    nullable=True,
+                    required=False,
                     checks=(("iana_timezone", _iana),),
                     description="IANA time zone of the employee",
+                    if_absent="off-hours, weekend and calendar-week features are missing; "
+                    "give one with schemas.coerce(..., defaults={'timezone': ...})",
                 ),
-                Col("manager_id", S, nullable=True, description="employee_id of the manager"),
+                Col(
+                    "manager_id",
+                    S,
+                    nullable=True,
+                    required=False,
+                    description="employee_id of the manager",
+                    if_absent="team features are missing",
+                ),
             ),
             unique=("employee_id",),
             rules=(
@@ -253,18 +360,24 @@ TABLES: dict[str, Contract] = {
                     "termination_date >= hire_date",
                     ("hire_date", "termination_date"),
                     _ordered("hire_date", "termination_date"),
+                    fix="correct hire_date or termination_date (a rehire is a new hire_date), "
+                    + _QUARANTINE.format(table="employees"),
                 ),
                 RowRule(
                     "termination_type_iff_date",
                     "termination_type is set exactly when termination_date is",
                     ("termination_date", "termination_type"),
                     _nullable_pair("termination_date", "termination_type"),
+                    fix="set termination_type ('voluntary' or 'involuntary') wherever "
+                    "termination_date is set and clear it elsewhere, "
+                    + _QUARANTINE.format(table="employees"),
                 ),
                 RowRule(
                     "not_own_manager",
                     "manager_id != employee_id",
                     ("employee_id", "manager_id"),
-                    lambda df: df["manager_id"].isna() | (df["manager_id"] != df["employee_id"]),
+                    _not_own_manager,
+                    fix="set manager_id to the manager's employee_id, or leave it missing",
                 ),
             ),
             time_columns=("hire_date", "termination_date"),
@@ -321,6 +434,7 @@ TABLES: dict[str, Contract] = {
                     required=False,
                     checks=(_between(1, 3),),
                     description="potential, 1 (low) to 3",
+                    if_absent="the potential_latest feature is missing",
                 ),
                 Col(
                     "goal_attainment",
@@ -329,6 +443,7 @@ TABLES: dict[str, Contract] = {
                     required=False,
                     checks=(_between(0, 2),),
                     description="share of goals attained (1 = 100%)",
+                    if_absent="the goal_attainment_latest feature is missing",
                 ),
             ),
             unique=("employee_id", "cycle_id"),
@@ -338,6 +453,8 @@ TABLES: dict[str, Contract] = {
                     "submitted_at >= period_end",
                     ("period_end", "submitted_at"),
                     _ordered("period_end", "submitted_at"),
+                    fix="a rating is submitted after its period ends: correct period_end or "
+                    "submitted_at, " + _QUARANTINE.format(table="reviews"),
                 ),
             ),
             time_columns=("period_end", "submitted_at"),
@@ -357,7 +474,8 @@ TABLES: dict[str, Contract] = {
         ),
         Contract(
             "catalog",
-            "Learning activities: courses, modules and programs.",
+            "Learning activities: courses, modules and programs. Only activity_id is required; "
+            "a missing value is unknown (never guessed), and the features it feeds are missing.",
             (
                 Col(
                     "activity_id",
@@ -365,37 +483,75 @@ TABLES: dict[str, Contract] = {
                     checks=_ID,
                     description="activity IRI, as in statements.object_id",
                 ),
-                Col("title", S),
+                Col(
+                    "title",
+                    S,
+                    nullable=True,
+                    required=False,
+                    description="activity title",
+                    if_absent="nothing (no feature reads it)",
+                ),
                 Col(
                     "skills",
                     L,
+                    nullable=True,
+                    required=False,
                     checks=(("list_of_strings", _list_of_strings),),
-                    description="skills the activity teaches",
+                    description="skills the activity teaches (a list of strings)",
+                    if_absent="skill and agility features are missing",
                 ),
-                Col("level", INT, checks=(_between(1, 4),), description="1 foundation .. 4 expert"),
-                Col("mandatory", B, description="required (compliance)"),
-                Col("voluntary", B, description="chosen by the learner"),
+                Col(
+                    "level",
+                    INT,
+                    nullable=True,
+                    required=False,
+                    checks=(_between(1, 4),),
+                    description="1 foundation .. 4 expert",
+                    if_absent="skill-level gains and agility features are missing",
+                ),
+                Col(
+                    "mandatory",
+                    B,
+                    nullable=True,
+                    required=False,
+                    description="required (compliance)",
+                    if_absent="mandatory-compliance features are missing",
+                ),
+                Col(
+                    "voluntary",
+                    B,
+                    nullable=True,
+                    required=False,
+                    description="chosen by the learner",
+                    if_absent="voluntary-learning and agility features are missing",
+                ),
                 Col(
                     "program",
                     S,
                     nullable=True,
+                    required=False,
                     checks=(_isin(PROGRAMS),),
                     description="onboarding, compliance, leadership, elective, product, technical",
+                    if_absent="the onboarding feature is missing",
                 ),
                 Col(
                     "expected_minutes",
                     F,
+                    nullable=True,
+                    required=False,
                     checks=(("positive", _positive),),
                     description="expected time to complete",
+                    if_absent="nothing (no feature reads it)",
                 ),
             ),
             unique=("activity_id",),
             rules=(
                 RowRule(
                     "not_mandatory_and_voluntary",
-                    "an activity is not both mandatory and voluntary",
+                    "an activity is not both mandatory and voluntary (missing is unknown)",
                     ("mandatory", "voluntary"),
-                    lambda df: ~(df["mandatory"].astype(bool) & df["voluntary"].astype(bool)),
+                    _not_both("mandatory", "voluntary"),
+                    fix="set one of mandatory / voluntary to False, or to missing when unknown",
                 ),
             ),
         ),
@@ -417,6 +573,8 @@ TABLES: dict[str, Contract] = {
                     "recorded_at >= period_end",
                     ("period_end", "recorded_at"),
                     _ordered("period_end", "recorded_at"),
+                    fix="a measurement is recorded after its period ends: correct period_end "
+                    "or recorded_at, " + _QUARANTINE.format(table="productivity"),
                 ),
             ),
             time_columns=("period_end", "recorded_at"),
@@ -444,280 +602,3 @@ TABLES: dict[str, Contract] = {
         ),
     ]
 }
-
-_KIND_DTYPES = {
-    S: "string",
-    DT: "datetime64[ns, UTC]",
-    F: "float64",
-    INT: "int64",
-    B: "boolean",
-    L: "object",
-}
-
-
-def _kind_ok(kind: str, s: pd.Series) -> bool:
-    dtype = s.dtype
-    if kind == DT:
-        return isinstance(dtype, pd.DatetimeTZDtype) and str(dtype.tz) == "UTC"
-    if kind == F:
-        return pd.api.types.is_float_dtype(dtype) or pd.api.types.is_integer_dtype(dtype)
-    if kind == INT:
-        return pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
-    if kind == B:
-        if pd.api.types.is_bool_dtype(dtype):
-            return True
-        return (
-            pd.api.types.is_object_dtype(dtype)
-            and s.dropna().map(lambda v: isinstance(v, bool | np.bool_)).all()
-        )
-    if kind == S:
-        if pd.api.types.is_string_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
-            return (
-                bool(s.dropna().map(lambda v: isinstance(v, str)).all())
-                if pd.api.types.is_object_dtype(dtype)
-                else True
-            )
-        return isinstance(dtype, pd.CategoricalDtype) and pd.api.types.is_string_dtype(
-            dtype.categories
-        )
-    if kind == L:
-        return pd.api.types.is_object_dtype(dtype)
-    raise AssertionError(kind)
-
-
-def _contract(table: str) -> Contract:
-    try:
-        return TABLES[table]
-    except KeyError:
-        raise ValueError(f"unknown table {table!r}; contracts exist for {sorted(TABLES)}") from None
-
-
-def _pandera_schema(contract: Contract, present: set[str]) -> pa.DataFrameSchema:
-    columns = {}
-    for col in contract.columns:
-        if col.name not in present:
-            continue
-        checks = [pa.Check(fn, name=name, element_wise=False) for name, fn in col.checks]
-        columns[col.name] = pa.Column(
-            None, checks=checks, nullable=col.nullable, required=col.required
-        )
-    rules = [
-        pa.Check(rule.check, name=rule.name, element_wise=False)
-        for rule in contract.rules
-        if set(rule.columns) <= present
-    ]
-    unique = [c for c in contract.unique if c in present]
-    return pa.DataFrameSchema(
-        columns,
-        checks=rules,
-        unique=unique if unique else None,
-        strict=not contract.extra_columns,
-        name=contract.name,
-    )
-
-
-def _failures(contract: Contract, df: pd.DataFrame) -> pd.DataFrame:
-    """Every failed check as rows: column, rule, row (index label), value."""
-    missing = [c.name for c in contract.columns if c.required and c.name not in df.columns]
-    if missing:
-        raise ContractError(
-            f"table {contract.name!r} is missing required column(s) {missing}; "
-            f"its contract has {contract.column_names}",
-            table=contract.name,
-        )
-    wrong = [
-        (c.name, str(df[c.name].dtype), c.kind)
-        for c in contract.columns
-        if c.name in df.columns and not _kind_ok(c.kind, df[c.name])
-    ]
-    if wrong:
-        detail = "; ".join(
-            f"column {name!r} has dtype {have}, the contract wants {kind} ({_KIND_DTYPES[kind]})"
-            for name, have, kind in wrong
-        )
-        raise ContractError(f"table {contract.name!r}: {detail}", table=contract.name)
-    schema = _pandera_schema(contract, set(df.columns))
-    try:
-        schema.validate(df, lazy=True)
-    except SchemaErrors as exc:
-        fc = exc.failure_cases
-        rows = []
-        for rec in fc.itertuples(index=False):
-            column = rec.column if isinstance(rec.column, str) else None
-            check = str(rec.check)
-            if check == "not_nullable":
-                rule = "not_null"
-            elif check.startswith("field_uniqueness") or check.startswith(
-                "multiple_fields_uniqueness"
-            ):
-                rule = "unique(" + ", ".join(contract.unique) + ")"
-            else:
-                rule = check
-            if column is None:
-                rule_cols = {r.name: r.columns for r in contract.rules}
-                column = ", ".join(rule_cols.get(rule, ())) or ", ".join(contract.unique)
-            rows.append(
-                {"column": column, "rule": rule, "row": rec.index, "value": rec.failure_case}
-            )
-        out = pd.DataFrame(rows, columns=["column", "rule", "row", "value"])
-        # Row rules report one failure per column of the row: keep one per (rule, row).
-        return out.drop_duplicates(["column", "rule", "row"]).reset_index(drop=True)
-    return pd.DataFrame(columns=["column", "rule", "row", "value"])
-
-
-def validate(
-    table: str, df: pd.DataFrame, *, lenient: bool = False, max_rows: int = 5
-) -> pd.DataFrame:
-    """Validate ``df`` against the contract of ``table``.
-
-    Parameters
-    ----------
-    table : str
-        Contract name, one of :data:`TABLES`.
-    df : pandas.DataFrame
-        The table. Extra columns are allowed and passed through.
-    lenient : bool, default False
-        If False, raise on the first broken contract and otherwise return ``df`` unchanged.
-        If True, return the offending rows (with their original index and a ``reason``
-        column) instead of raising; an empty frame means the table is valid. Problems that
-        concern a whole column (missing column, wrong dtype) raise in both modes.
-    max_rows : int, default 5
-        How many offending rows the error message shows per rule.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``df`` itself (strict) or the offending rows (lenient).
-
-    Raises
-    ------
-    ContractError
-        Naming the table, the column, the rule and the first offending rows; the full list is
-        in its ``failures`` attribute.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from talentml.schemas import validate
-    >>> ids = pd.DataFrame({"actor_key": ["a1", "a2", "a2"], "employee_id": ["e1", "e2", "e3"]})
-    >>> validate("identities", ids)
-    Traceback (most recent call last):
-    ...
-    talentml.exceptions.ContractError: table 'identities' breaks its contract: column 'actor_key' rule unique(actor_key) fails in 2 row(s), first rows [1, 2] with values ['a2', 'a2']
-    >>> validate("identities", ids, lenient=True)
-      actor_key employee_id                        reason
-    1        a2          e2  actor_key: unique(actor_key)
-    2        a2          e3  actor_key: unique(actor_key)
-    """
-    contract = _contract(table)
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"table {table!r} must be a pandas DataFrame, got {type(df).__name__}")
-    failures = _failures(contract, df)
-    if lenient:
-        return _offending(df, failures)
-    if len(failures):
-        raise ContractError(
-            _message(contract.name, failures, max_rows), table=contract.name, failures=failures
-        )
-    return df
-
-
-def split(table: str, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Separate the rows that keep the contract from those that break it.
-
-    Returns
-    -------
-    valid : pandas.DataFrame
-        Rows that pass every rule.
-    quarantine : pandas.DataFrame
-        Rows that break at least one rule, with a ``reason`` column naming column and rule.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from talentml.schemas import split
-    >>> ids = pd.DataFrame({"actor_key": ["a1", " "], "employee_id": ["e1", "e2"]})
-    >>> good, bad = split("identities", ids)
-    >>> len(good), bad["reason"].tolist()
-    (1, ['actor_key: non_blank'])
-    """
-    bad = validate(table, df, lenient=True)
-    return df.drop(index=bad.index), bad
-
-
-def _offending(df: pd.DataFrame, failures: pd.DataFrame) -> pd.DataFrame:
-    if failures.empty:
-        out = df.iloc[:0].copy()
-        out["reason"] = pd.Series(dtype="string")
-        return out
-    reasons = (
-        failures.assign(text=failures["column"] + ": " + failures["rule"])
-        .groupby("row", sort=False)["text"]
-        .agg(lambda t: "; ".join(dict.fromkeys(t)))
-    )
-    labels = [label for label in df.index if label in reasons.index]
-    out = df.loc[labels].copy()
-    out["reason"] = reasons.reindex(labels).to_numpy()
-    out["reason"] = out["reason"].astype("string")
-    return out
-
-
-def _message(table: str, failures: pd.DataFrame, max_rows: int) -> str:
-    parts = []
-    for (column, rule), grp in failures.groupby(["column", "rule"], sort=False):
-        rows = grp["row"].tolist()
-        values = grp["value"].tolist()
-        parts.append(
-            f"column {column!r} rule {rule} fails in {len(rows)} row(s), "
-            f"first rows {rows[:max_rows]} with values {values[:max_rows]}"
-        )
-    return f"table {table!r} breaks its contract: " + "; ".join(parts)
-
-
-def empty(table: str) -> pd.DataFrame:
-    """An empty DataFrame with the contract's columns and dtypes.
-
-    Examples
-    --------
-    >>> from talentml.schemas import empty
-    >>> empty("identities").dtypes.astype(str).to_dict()
-    {'actor_key': 'string', 'employee_id': 'string'}
-    """
-    contract = _contract(table)
-    return pd.DataFrame(
-        {c.name: pd.Series(dtype=_KIND_DTYPES[c.kind]) for c in contract.columns if c.required}
-    )
-
-
-def describe(table: str | None = None) -> pd.DataFrame:
-    """The contracts as a table: one row per column with type, nullability and rules.
-
-    Examples
-    --------
-    >>> from talentml.schemas import describe
-    >>> describe("identities")[["table", "column", "type", "nullable"]]
-            table       column    type  nullable
-    0  identities    actor_key  string     False
-    1  identities  employee_id  string     False
-    """
-    names = [table] if table is not None else list(TABLES)
-    rows = []
-    for name in names:
-        contract = _contract(name)
-        for col in contract.columns:
-            rules = [n for n, _ in col.checks]
-            rules += [r.name for r in contract.rules if col.name in r.columns]
-            if col.name in contract.unique:
-                rules.append("unique(" + ", ".join(contract.unique) + ")")
-            rows.append(
-                {
-                    "table": name,
-                    "column": col.name,
-                    "type": _KIND_DTYPES[col.kind],
-                    "nullable": col.nullable,
-                    "required": col.required,
-                    "rules": ", ".join(rules),
-                    "description": col.description,
-                }
-            )
-    return pd.DataFrame(rows)
