@@ -117,6 +117,9 @@ GOALS = {"ibm": 0.845, "job_change": 0.805}
 #: need few rows.
 PRESETS: dict[str, dict[str, Any]] = {
     "default": {},
+    # FlightRisk's defaults before issue 18 made depth, rounds and calibration adapt to the
+    # table ("auto"): kept to measure what the adaptive defaults changed
+    "legacy": {"max_depth": 4, "n_estimators": 300, "calibration_cv": None},
     "additive": {
         "max_depth": 1,
         "n_estimators": 1000,

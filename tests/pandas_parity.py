@@ -73,7 +73,7 @@ def _write(out: Path, name: str, df: pd.DataFrame) -> dict:
 def run(out: Path, *, n_employees: int = 2_000) -> None:
     """Compute the demo organization's results and write them to ``out``."""
     import talentml as tml
-    from talentml._demo_pipeline import TOP_K, _features, _ingest, _snapshot, _split
+    from talentml._demo_pipeline import TOP_K, _features, _ingest, _resolve, _snapshot, _split
 
     out.mkdir(parents=True, exist_ok=True)
     org = tml.datasets.simulate_workforce(
@@ -84,20 +84,21 @@ def run(out: Path, *, n_employees: int = 2_000) -> None:
         show_progress=False,
     )
     ing = _ingest(org)
+    statements, _ = _resolve(ing, org)  # as the demo: activities resolved before features
     first = (org.start + pd.DateOffset(months=6)).normalize()
     spine = tml.features.make_spine(org.employees, start=first, end=org.end, freq="MS")
-    X = _features(spine, ing.statements, org)
+    X = _features(spine, statements, org)
     ids = X[["employee_id", "as_of"]]
     y_exit = tml.labels.flight_risk(ids, org.employees, horizon="180D")
     y_hipo = tml.labels.high_potential(ids, org.job_events, horizon="365D", employees=org.employees)
     ramp = tml.labels.ramp_up(org.employees, org.productivity, hired_after=org.start)
     ramp_rows = tml.labels.ramp_up_spine(ramp, days_after_hire=30)
     ramp_rows = ramp_rows[ramp_rows["censored"].isna()].reset_index(drop=True)
-    XR = _features(ramp_rows[["employee_id", "as_of"]], ing.statements, org)
+    XR = _features(ramp_rows[["employee_id", "as_of"]], statements, org)
 
     dtypes = {
         "employees": _write(out, "employees", org.employees),
-        "statements": _write(out, "statements", ing.statements),
+        "statements": _write(out, "statements", statements),
         "features": _write(out, "features", X),
         "labels_exit": _write(out, "labels_exit", y_exit),
         "labels_hipo": _write(out, "labels_hipo", y_hipo),

@@ -318,7 +318,7 @@ def test_describe_columns_checks_and_combines_with_the_catalog():
     frame = pd.concat([cat, describe_columns({"tenure_days": {"label": "days here"}})])
     entry = business_features(["tenure_days"], frame).column_records["tenure_days"]
     assert entry["template"] == "days here: {value}"
-    # the simulator's 98 features keep their catalog templates
+    # every catalog feature keeps its catalog template
     records = business_features(cat["name"].tolist(), cat).column_records
     assert all(records[r.name]["template"] == r.template for r in cat.itertuples())
     assert not any(records[n]["fallback"] for n in cat["name"])

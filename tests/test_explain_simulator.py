@@ -86,9 +86,14 @@ def test_planted_disengaged_leavers_are_told_their_learning_dropped(world):
     texts = reasons.merge(keys[["employee_id", "as_of", "leaver"]], on=["employee_id", "as_of"])
     texts = texts[texts["leaver"] & (texts["code"] == "FR-LEARN-DROPOFF-UP")]
     assert texts["peer_scope"].isin(["team median", "median of all employees"]).all()
-    inactive = texts[texts["evidence"] == "days_since_last_activity"]
+    # the evidence: no learning for weeks, or a slowdown against the person's own pace
+    inactive = texts[texts["evidence"].isin(["days_since_last_activity", "voluntary_drop_llr"])]
     assert len(inactive) > 50
-    assert inactive["text"].str.match(r"no learning activity for \d+ days \(").all()
+    said = (
+        r"(no learning activity for \d+ days|evidence of a slowdown in voluntary learning "
+        r"against this person's usual pace: [\d.]+ \(0 = none, 3 or more = strong\)) \("
+    )
+    assert inactive["text"].str.match(said).all()
     worse = (inactive["value"].astype(float) > inactive["peer_value"]).mean()
     assert worse > 0.9
 

@@ -28,7 +28,11 @@ def biased():
     )
     y = (talent[rows] + rng.normal(size=2 * n_emp) > 1.0).astype(int)
     sens = pd.DataFrame({"employee_id": emp, "sex": sex})
-    model = HighPotential(n_estimators=40, random_state=0, n_jobs=1).fit(X, y)
+    # held-out calibration, as the bounds below were measured. With the default cross-fitted
+    # calibration ExponentiatedGradient's mixture still narrows the parity difference (0.18 ->
+    # 0.03) but selects almost nobody (0.6% of women, 3.9% of men), so the impact ratio falls
+    # (0.30 -> 0.16): the summary's selection rates are how a user sees that trade
+    model = HighPotential(n_estimators=40, calibration_cv=None, random_state=0, n_jobs=1).fit(X, y)
     return X, y, sens, model
 
 
@@ -61,7 +65,12 @@ def test_mitigation_narrows_the_gap_on_held_out_employees(biased, method, constr
         s.loc["demographic_parity_difference", "after"]
         < 0.6 * s.loc["demographic_parity_difference", "before"]
     )
-    assert s.loc["min_impact_ratio", "after"] > s.loc["min_impact_ratio", "before"]
+    if method == "threshold_optimizer":
+        # group thresholds equalize the selection rates themselves: the ratio rises too
+        assert s.loc["min_impact_ratio", "after"] > s.loc["min_impact_ratio", "before"]
+    # ExponentiatedGradient bounds the *difference*; it may meet it by selecting fewer people
+    # from every group, and then the ratio need not rise (measured 0.46 -> 0.72 on pandas 2 /
+    # Python 3.11, 0.46 -> 0.42 on pandas 3 / Python 3.13): docs/fairness.md says so
     np.testing.assert_allclose(s["change"], s["after"] - s["before"])
     by = result.by_group
     assert set(by.index.get_level_values("stage")) == {"before", "after"}

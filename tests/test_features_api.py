@@ -189,7 +189,7 @@ def test_catalog_flags_the_caregiver_proxies():
     assert cat.loc["offhours_share_90d", "sensitive_proxy"]
     assert not cat.loc["agility_per_workday_90d", "sensitive_proxy"]
     assert cat.loc["agility_per_workday_90d", "actionable"]
-    assert set(cat["family"]) == {"learning", "reviews", "hris"}
+    assert set(cat["family"]) == {"learning", "learning_baseline", "reviews", "hris"}
     assert set(cat["direction"]) <= {"higher_is_better", "lower_is_better", "neutral"}
 
 
@@ -297,7 +297,7 @@ def test_missing_optional_tables_give_missing_features(caplog):
     # what the inputs allow is computed
     assert row["n_completed_30d"] == 1
     assert row["job_level"] == 2 and row["department"] == "Sales"
-    assert "[no catalog table] 30: voluntary_share_30d" in caplog.text
+    assert "[no catalog table] 42: voluntary_share_30d" in caplog.text
 
 
 def test_strictly_before_as_of():

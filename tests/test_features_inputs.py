@@ -92,7 +92,7 @@ def test_a_minimal_employees_table_builds_features(minimal, caplog):
     # every catalog-fed feature is missing, never 0, and named once in the report
     cat = catalog()
     fed = cat.loc[cat["inputs"].str.contains("catalog."), "name"].tolist()
-    assert len(fed) == 30
+    assert len(fed) == 42
     assert X[fed].isna().all().all()
     skipped = X.attrs["talentml_build_report"]["missing"]
     assert all(skipped[name].startswith("no catalog table") for name in fed)
@@ -320,8 +320,16 @@ def partial_world():
 def test_partial_inputs_are_partly_missing(partial_world):
     _, _, X = partial_world
     rep = X.attrs["talentml_build_report"]
+    program = [
+        "onboarding_completions_first_30d",
+        "onboarding_sessions_first_30d",
+        "onboarding_share_first_30d",
+        "days_to_first_onboarding_completion",
+        "onboarding_days_mean_first_30d",
+        "onboarding_vs_cohort_first_30d",
+    ]
     assert rep["missing"] == {
-        "onboarding_completions_first_30d": "no column catalog.program",
+        **dict.fromkeys(program, "no column catalog.program"),
         "department": "no column employees.department",
     }
     assert X["onboarding_completions_first_30d"].isna().all()
@@ -369,6 +377,11 @@ def test_partial_inputs_agree_on_polars_and_duckdb(partial_world):
     report = build_report(**rel)
     assert report.query("status == 'missing'")["name"].tolist() == [
         "onboarding_completions_first_30d",
+        "onboarding_sessions_first_30d",
+        "onboarding_share_first_30d",
+        "days_to_first_onboarding_completion",
+        "onboarding_days_mean_first_30d",
+        "onboarding_vs_cohort_first_30d",
         "department",
     ]
 

@@ -306,7 +306,12 @@ def _build(spine, **tables):
 def test_future_statements_never_change_learning_features(past, future, other_future):
     employees, job_events = _fixed_hr()
     spine = _spine(employees)
-    kw = dict(employees=employees, job_events=job_events, catalog=CATALOG, features="learning")
+    kw = dict(
+        employees=employees,
+        job_events=job_events,
+        catalog=CATALOG,
+        features=["learning", "learning_baseline"],
+    )
     one = _build(spine, statements=_statements(past + future), **kw)
     two = _build(spine, statements=_statements(past + other_future), **kw)
     _same(one, two)

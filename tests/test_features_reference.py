@@ -65,6 +65,45 @@ def _weekdays(d0: int, d1: int) -> int:
     return sum(1 for d in range(d0, d1) if (d + 3) % 7 < 5)
 
 
+def _capped(a, b):
+    return min(a / b, 1.0) if b else math.nan
+
+
+def _llr(n: int, mu: float) -> float:
+    """Poisson log-likelihood ratio of a rate fallen to its most likely fraction."""
+    if mu <= 0 or n >= mu:
+        return 0.0
+    return mu if n == 0 else n * math.log(n / mu) + mu - n
+
+
+def family_rates(a, hs, emp, stmts, terms):
+    """Voluntary sessions per day employed in the baseline window of ``a`` (whole UTC days
+    from 455 to 90 days before a's day, from the start of the records): by job family and
+    for the organization, as docs/features.md defines them."""
+    if hs is None or hs >= a:
+        return {}, None
+    d1 = a // DAY - 90
+    d0 = max(a // DAY - 455, -(-hs // DAY))
+    if d0 >= d1:
+        return {}, None
+    days: dict = {}
+    sessions: dict = {}
+    for eid, e in emp.items():
+        fam = _na(e.job_family)
+        ends = [eff for eff, rec, _ in terms.get(eid, []) if rec < a]
+        end = min([d1 * DAY] + ends)
+        h = _us(e.hire_date)
+        if h < d1 * DAY:
+            days[fam] = days.get(fam, 0.0) + max(0, min(d1 * DAY, end) - max(d0 * DAY, h)) / DAY
+        for s in stmts.get(eid, []):
+            if s["vol"] and s["vf"] in ("launched", "experienced") and d0 <= s["t"] // DAY < d1:
+                sessions[fam] = sessions.get(fam, 0) + 1
+    total = sum(days.values())
+    org = sum(sessions.values()) / total if total > 0 else None
+    fams = {f: sessions.get(f, 0) / x for f, x in days.items() if f is not None and x >= 365}
+    return fams, org
+
+
 # ------------------------------------------------------------------------ reference
 def reference(spine, statements, employees, reviews, competency, job_events, catalog, windows):
     emp = {r.employee_id: r for r in employees.itertuples(index=False)}
@@ -96,6 +135,7 @@ def reference(spine, statements, employees, reviews, competency, job_events, cat
                 "vol": bool(c is not None and c.voluntary),
                 "mand": bool(c is not None and c.mandatory),
                 "onb": bool(c is not None and c.program == "onboarding"),
+                "session": vf in ("launched", "experienced"),
                 "skills": [(s, int(c.level)) for s in c.skills] if c is not None else [],
                 "off": dow >= 5 or hour < 8 or hour >= 18,
                 "wkend": dow >= 5,
@@ -154,6 +194,19 @@ def reference(spine, statements, employees, reviews, competency, job_events, cat
     def manager(eid, teff, tvis):
         return pit(eid, ("manager_change",), _na(emp[eid].manager_id), teff, tvis)
 
+    onboarding = {a for a, c in cat.items() if c.program == "onboarding"}
+    # each employee's distinct onboarding activities completed in the first 30 days
+    first30 = {
+        eid: len(
+            {
+                s["object_id"]
+                for s in stmts.get(eid, [])
+                if s["onb"] and s["compl"] and h <= s["t"] < h + 30 * DAY
+            }
+        )
+        for eid, h in ((eid, _us(e.hire_date)) for eid, e in emp.items())
+    }
+    rates_at: dict = {}
     rows = []
     w_list = [tml.features._pit.parse_window(w) for w in windows]
     for sp in spine.itertuples(index=False):
@@ -252,6 +305,86 @@ def reference(spine, statements, employees, reviews, competency, job_events, cat
         out["mandatory_days_overdue"] = max(overdue) / DAY if overdue else math.nan
         out["mandatory_compliant"] = int(overdue_n == 0)
 
+        # agility per opportunity
+        lab, lo = longest.label, a - longest.us
+        out[f"mastery_per_activity_{lab}"] = _ratio(
+            out[f"skill_level_gain_{lab}"], out[f"n_distinct_activities_{lab}"]
+        )
+        tp = []
+        for obj in {s["object_id"] for s in S}:
+            mine = [s for s in S if s["object_id"] == obj]
+            passes = [s["t"] for s in mine if s["pass_c"]]
+            if passes and lo <= min(passes) < a:
+                tp.append((min(passes) - min(s["t"] for s in mine)) / DAY)
+        out[f"days_to_pass_{lab}"] = _mean(tp)
+        # onboarding in the first 30 days, and against the cohort
+        end30 = min(h + 30 * DAY, a)
+        onb30 = [s for s in between(lower, end30) if s["onb"]]
+        n_act = len({s["object_id"] for s in onb30 if s["compl"]})
+        firsts = [s["t"] for s in onb30 if s["compl"]]
+        out["onboarding_sessions_first_30d"] = sum(s["session"] for s in onb30)
+        out["onboarding_share_first_30d"] = _ratio(n_act, len(onboarding))
+        out["days_to_first_onboarding_completion"] = (min(firsts, default=end30) - h) / DAY
+        out["onboarding_days_mean_first_30d"] = _mean([(t - h) / DAY for t in firsts])
+        cohort = [
+            first30[j]
+            for j, ej in emp.items()
+            if hs < a
+            and _us(ej.hire_date) >= hs
+            and a - 365 * DAY <= _us(ej.hire_date) + 30 * DAY < a
+        ]
+        out["onboarding_vs_cohort_first_30d"] = _ratio(n_act, _mean(cohort)) if cohort else math.nan
+        if not (hs <= h and hs < a):  # the records do not cover the first 30 days
+            for name in (
+                "onboarding_sessions_first_30d",
+                "onboarding_share_first_30d",
+                "days_to_first_onboarding_completion",
+                "onboarding_days_mean_first_30d",
+                "onboarding_vs_cohort_first_30d",
+            ):
+                out[name] = math.nan
+
+        # personal baseline
+        if a not in rates_at:
+            rates_at[a] = family_rates(a, hs, emp, stmts, terms)
+        fams, org = rates_at[a]
+        prior = fams.get(_na(e.job_family), org)
+        s0 = max(h, hs) if hs < a else None
+        bl_lo, bl_hi = max(lower, a - 455 * DAY), max(lower, a - 90 * DAY)
+        sess = [s for s in vis if s["vol"] and s["session"]]
+        n_base = sum(bl_lo <= s["t"] < bl_hi for s in sess)
+        n_recent = sum(bl_hi <= s["t"] < a for s in sess)
+        c_base = sum(s["vol"] and s["compl"] for s in between(bl_lo, bl_hi))
+        c_recent = sum(s["vol"] and s["compl"] for s in between(bl_hi, a))
+        if s0 is None:
+            rate = math.nan
+        else:
+            e_base = max(0, bl_hi - max(bl_lo, s0)) / DAY
+            rate = (
+                _ratio(n_base, e_base) if prior is None else (n_base + 90 * prior) / (e_base + 90)
+            )
+        employed = max(0, a - s0) / DAY if s0 is not None else math.nan
+        e_recent = max(0, a - max(bl_hi, s0)) / DAY if s0 is not None else math.nan
+        out["voluntary_baseline_per_30d"] = 30 * rate
+        out["voluntary_90d_vs_baseline"] = (
+            _ratio(_ratio(n_recent, e_recent), rate) if e_recent == e_recent else math.nan
+        )
+        last_v = max((s["t"] for s in sess), default=None)
+        since_v = (a - last_v) / DAY if last_v is not None else math.nan
+        out["days_since_voluntary_session"] = since_v
+        out["voluntary_sessions_missed"] = rate * (employed if math.isnan(since_v) else since_v)
+        out["voluntary_drop_llr"] = (
+            math.nan
+            if math.isnan(rate)
+            else max(
+                _llr(sum(s["t"] >= a - d * DAY for s in sess), rate * min(d, employed))
+                for d in (14, 30, 60, 90, 120, 180)
+            )
+        )
+        out["voluntary_completion_share_change_90d"] = _capped(c_recent, n_recent) - _capped(
+            c_base, n_base
+        )
+
         # reviews
         rv = [r for r in revs.get(eid, []) if _us(r.submitted_at) < a]
         rv.sort(key=lambda r: (_us(r.period_end), _us(r.submitted_at), r.cycle_id), reverse=True)
@@ -270,6 +403,18 @@ def reference(spine, statements, employees, reviews, competency, job_events, cat
         out["potential_latest"] = rv[0].potential_rating if rv else math.nan
         out["goal_attainment_latest"] = rv[0].goal_attainment if rv else math.nan
         out["days_since_last_review"] = (a - _us(rv[0].submitted_at)) / DAY if rv else math.nan
+        later = {}
+        later["rating_mean_all"] = _mean([r.overall_rating for r in rv])
+        later["rating_trend_all"] = (
+            float(np.polyfit([-i for i in range(len(rv))], [r.overall_rating for r in rv], 1)[0])
+            if len(rv) >= 2
+            else math.nan
+        )
+        pots = [r.potential_rating for r in rv if not pd.isna(r.potential_rating)]
+        later["potential_mean_all"] = _mean(pots)
+        later["potential_change"] = (
+            rv[0].potential_rating - rv[1].potential_rating if len(rv) > 1 else math.nan
+        )
         cv = [r for r in comps.get(eid, []) if _us(r.submitted_at) < a]
         if cv:
             last = {}
@@ -280,9 +425,19 @@ def reference(spine, statements, employees, reviews, competency, job_events, cat
             out["competency_min"] = min(ratings)
             out["competency_mean"] = _mean(ratings)
             out["competencies_below_threshold"] = float(sum(x < 3 for x in ratings))
+            later["competency_mean_all"] = _mean([r.rating for r in cv])
+            order = sorted(last, key=lambda c: (last[c], c), reverse=True)
+            later["competency_mean_change"] = (
+                _mean(ratings) - _mean([r.rating for r in cv if r.cycle_id == order[1]])
+                if len(order) > 1
+                else math.nan
+            )
+            out.update(later)
         else:
             out["competency_min"] = out["competency_mean"] = math.nan
             out["competencies_below_threshold"] = math.nan
+            later["competency_mean_all"] = later["competency_mean_change"] = math.nan
+        out.update(later)
 
         # hris
         out["tenure_days"] = (a - h) / DAY
@@ -385,6 +540,12 @@ def test_every_feature_matches_the_reference(small_org):
     )
     # the data exercise the features (not all missing or zero)
     assert (built["n_statements_90d"] > 0).mean() > 0.5
+    assert built["voluntary_drop_llr"].gt(0).mean() > 0.3
+    assert built["voluntary_baseline_per_30d"].notna().all()
+    assert built["onboarding_share_first_30d"].gt(0).sum() >= 5
+    assert built["onboarding_vs_cohort_first_30d"].notna().sum() >= 5
+    assert built["days_to_pass_365d"].notna().mean() > 0.5
+    assert built["potential_change"].notna().mean() > 0.3
     assert built["team_size"].gt(1).mean() > 0.5
     assert built["rating_change"].notna().mean() > 0.3
     assert_matches(built, expected)

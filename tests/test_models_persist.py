@@ -108,7 +108,7 @@ def test_saved_files_are_ubj_and_plain_json(fitted, tmp_path):
         "booster_": "booster.ubj",
         "survival_booster_": "survival_booster.ubj",
     }
-    assert doc["state"]["calibrator_"]["method"] == "isotonic"
+    assert doc["state"]["calibrator_"]["method"] == "isotonic_interp"
     assert len(doc["state"]["baseline_times_"]["__ndarray__"]) > 10
     for f in path.iterdir():
         assert not f.read_bytes().startswith(b"\x80")  # no pickle protocol header

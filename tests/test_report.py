@@ -277,6 +277,14 @@ def test_pipeline_outputs(demo) -> None:
     assert result.reasons["employee_id"].nunique() <= 20
     metrics = result.metrics()
     assert 0.0 <= metrics["flight_risk.roc_auc"] <= 1.0
+    # activity resolution before features: every video statement counts as its catalog video
+    aliases = result.org.truth.activity_aliases
+    video = aliases[aliases["platform"] == "Acme Video"]
+    resolution = result.resolution
+    assert resolution["activities"]["resolved"] == len(video)
+    assert resolution["statements"]["resolved"] == int(video["n_accepted"].sum())
+    assert resolution["activities"]["unchanged"] == 0
+    assert "activity resolution" in result.settings
 
 
 @MLFLOW_SQLITE
@@ -304,9 +312,14 @@ def test_the_report_evaluates_the_registered_models(demo) -> None:
         champion = client.get_model_version_by_alias(name, "champion")
         assert (champion.run_id, str(champion.version)) == (run.run_id, run.registered_version)
         # fitted on the training rows only, evaluated on the held-out rows only
-        params = client.get_run(run.run_id).data.params
+        data = client.get_run(run.run_id).data
+        params = data.params
         assert int(params["split.n_train"]) == len(split.X_train)
         assert int(params["split.n_test"]) == len(split.X_test)
+        # the run records the out-of-time split: cutoff and gap
+        assert data.tags["talentml.split"] == "out_of_time"
+        assert params["split.test_start"] == str(split.test_start.date())
+        assert float(params["split.gap_days"]) == pd.Timedelta(split.horizon).days
         horizon = pd.Timedelta(split.horizon)
         assert (split.X_train["as_of"] + horizon <= split.test_start).all(), key
         predictions = run.evaluation.predictions

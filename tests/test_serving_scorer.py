@@ -155,7 +155,15 @@ def test_save_and_load_round_trip_without_pickle(world, tmp_path):
     X, _, _, scorer = world
     path = scorer.save(tmp_path / "scorer")
     files = sorted(p.name for p in path.rglob("*") if p.is_file())
-    assert files == ["booster.ubj", "catalog.json", "model.json", "reasons.json", "serving.json"]
+    assert files == [
+        "booster.ubj",
+        "catalog.json",
+        "manifest.json",
+        "model.json",
+        "profile.json",
+        "reasons.json",
+        "serving.json",
+    ]
     again = Scorer.load(path)
     rows = X.sample(40, random_state=2)
     a, b = scorer.predict(rows), again.predict(rows)
@@ -166,8 +174,10 @@ def test_save_and_load_round_trip_without_pickle(world, tmp_path):
     doc = json.loads((path / "reasons.json").read_text())
     assert doc["reference"]["name"] == "job_family" and doc["features"] == scorer.features
     assert not set(X["employee_id"]) & set(json.dumps(doc).split('"'))
-    # a scorer saved before the reason coder still loads: the same reasons without peers
+    # a scorer saved before the reason coder (and the manifest) still loads: the same
+    # reasons without peers
     (path / "reasons.json").unlink()
+    (path / "manifest.json").unlink()
     old = Scorer.load(path).predict(rows)
     expected = Explainer(scorer.model, peers=None).explain(rows).top_reasons(3, direction="up")
     first = json.loads(old["reasons"].iloc[0])

@@ -8,133 +8,47 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 import requests
 
 import talentml as tml
-from talentml.serving import load
+from serving_support import (
+    free_port,
+    model_server,
+    payload,
+    server_env,
+    stop,
+    synthetic,
+    tracking_server,
+    wait,
+)
+from talentml.serving import ModelIntegrityError, load
 from talentml.tracking import canonical_digests, promote, read_prediction_log, train
 
 pytestmark = pytest.mark.mlflow_server
 
 ROOT = Path(__file__).resolve().parent.parent
-START_TIMEOUT = 240
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start(cmd: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen:
-    with open(log, "wb") as out:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen(
-            cmd,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=log.parent,
-            start_new_session=True,
-        )
-
-
-def wait(url: str, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"server exited ({proc.returncode}):\n{log.read_text()[-4000:]}")
-        try:
-            if requests.get(url, timeout=5).status_code == 200:
-                return
-        except requests.RequestException:  # not listening yet, or busy starting
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"{url} did not answer within {START_TIMEOUT} s:\n{log.read_text()[-4000:]}")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=20)
-
-
-def synthetic(n_employees: int = 400, seed: int = 5):
-    rng = np.random.default_rng(seed)
-    ids = [f"E{i:04d}" for i in range(n_employees)]
-    as_of = pd.date_range("2024-01-01", periods=3, freq="QS", tz="UTC")
-    X = pd.DataFrame({"employee_id": np.repeat(ids, 3), "as_of": np.tile(as_of, n_employees)})
-    n = len(X)
-    X["days_since_last_activity"] = rng.exponential(30, n).round()
-    X["voluntary_dropoff_30d_vs_prior_90d"] = rng.uniform(-1, 1, n)
-    X["n_completed_90d"] = rng.poisson(4, n).astype(float)
-    X["rating_latest"] = rng.integers(1, 6, n).astype(float)
-    X["department"] = rng.choice(["Sales", "Engineering", "Finance"], n)
-    X.loc[rng.random(n) < 0.05, "rating_latest"] = np.nan
-    logit = -2.5 + X["days_since_last_activity"] / 40 - 0.3 * (X["rating_latest"].fillna(3) - 3)
-    y = pd.DataFrame(
-        {
-            "employee_id": X["employee_id"],
-            "as_of": X["as_of"],
-            "label": (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int),
-        }
-    )
-    return X, y
-
-
-def payload(frame: pd.DataFrame, **params) -> dict:
-    # full float precision (DataFrame.to_json rounds to 10 digits)
-    data = frame.astype(object).where(frame.notna(), None).to_numpy().tolist()
-    body = {"dataframe_split": {"columns": list(frame.columns), "data": data}}
-    if params:
-        body["params"] = params
-    return body
+OUTPUT = [
+    "employee_id",
+    "score",
+    "band",
+    "reasons",
+    "input_warnings",
+    "model_name",
+    "model_version",
+    "prediction_id",
+]
 
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
     root = tmp_path_factory.mktemp("servers")
-    env = {
-        **os.environ,
-        "PYTHONWARNINGS": "ignore",
-        "TALENTML_SHOW_PROGRESS": "0",
-        # the model server execs ``uvicorn`` by name: the environment's scripts come first
-        "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
-    }
+    env = server_env()
     port = free_port()
-    tracking = start(
-        [
-            sys.executable,
-            "-m",
-            "mlflow",
-            "server",
-            "--backend-store-uri",
-            f"sqlite:///{root / 'mlflow.db'}",
-            "--artifacts-destination",
-            str(root / "artifacts"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-        ],
-        root / "tracking.log",
-        env,
-    )
+    tracking = tracking_server(root, port, env)
     procs = [tracking]
     uri = f"http://127.0.0.1:{port}"
     previous_uri = os.environ.get("MLFLOW_TRACKING_URI")
@@ -156,35 +70,16 @@ def servers(tmp_path_factory):
         promote("flight-risk")
         serve_port = free_port()
         served_log = root / "served-predictions.jsonl"
-        model_server = start(
-            [
-                sys.executable,
-                "-m",
-                "mlflow",
-                "models",
-                "serve",
-                "-m",
-                "models:/flight-risk@champion",
-                "--env-manager",
-                "local",
-                "--host",
-                "127.0.0.1",
-                "-p",
-                str(serve_port),
-                "-w",
-                "1",
-            ],
+        server = model_server(
+            "models:/flight-risk@champion",
+            serve_port,
             root / "model-server.log",
-            {
-                **env,
-                "MLFLOW_TRACKING_URI": uri,
-                "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "false",
-                "TALENTML_PREDICTION_LOG": str(served_log),
-            },
+            {**env, "MLFLOW_TRACKING_URI": uri, "TALENTML_PREDICTION_LOG": str(served_log)},
         )
-        procs.append(model_server)
-        wait(f"http://127.0.0.1:{serve_port}/ping", model_server, root / "model-server.log")
+        procs.append(server)
+        wait(f"http://127.0.0.1:{serve_port}/ping", server, root / "model-server.log")
         yield {
+            "root": root,
             "uri": uri,
             "invocations": f"http://127.0.0.1:{serve_port}/invocations",
             "X": X,
@@ -206,15 +101,7 @@ def test_invocations_answer_with_scores_and_reasons(servers):
     res = requests.post(servers["invocations"], json=payload(rows), timeout=30)
     assert res.status_code == 200, res.text
     got = pd.DataFrame(res.json()["predictions"])
-    assert got.columns.tolist() == [
-        "employee_id",
-        "score",
-        "band",
-        "reasons",
-        "model_name",
-        "model_version",
-        "prediction_id",
-    ]
+    assert got.columns.tolist() == OUTPUT
     local = load("models:/flight-risk@champion", log=None)
     want = local.predict(rows)
     assert got["employee_id"].tolist() == rows["employee_id"].tolist()
@@ -283,3 +170,105 @@ def test_the_tracking_server_holds_the_run(servers):
     artifacts = {a.path for a in client.list_artifacts(run.run_id)}
     assert {"model_card.md", "feature_catalog.json", "plots"} <= artifacts
     assert str(client.get_model_version_by_alias("flight-risk", "champion").version) == "1"
+
+
+def post(servers, body, **kwargs) -> requests.Response:
+    return requests.post(servers["invocations"], json=body, timeout=30, **kwargs)
+
+
+def test_the_guard_over_http(servers):
+    """Each guard case through MLflow's own server: flagged, refused, warned, reported."""
+    X = servers["X"].drop(columns="as_of")
+    rows = X.head(4).astype({"days_since_last_activity": object, "department": object})
+    rows.iloc[0, rows.columns.get_loc("days_since_last_activity")] = None  # never missing
+    rows.iloc[1, rows.columns.get_loc("department")] = "Legal"  # unseen level
+    rows.iloc[2, rows.columns.get_loc("days_since_last_activity")] = 10**6  # out of range
+    res = post(servers, payload(rows.assign(hobby="chess")))
+    assert res.status_code == 200, res.text
+    got = pd.DataFrame(res.json()["predictions"])
+    kinds = [[(w["kind"], w["column"]) for w in json.loads(t)] for t in got["input_warnings"]]
+    unused = ("unused_columns", None)
+    assert kinds == [
+        [("missing", "days_since_last_activity"), unused],
+        [("unknown_category", "department"), unused],
+        [("out_of_range", "days_since_last_activity"), unused],
+        [unused],
+    ]
+    assert got["band"].tolist()[:2] == ["low confidence"] * 2
+    assert "low confidence" not in got["band"].tolist()[2:]
+    # the policy "refuse": a 400 naming the column and the row, no score
+    refused = post(servers, payload(rows, on_missing="refuse"))
+    assert refused.status_code == 400
+    assert "'days_since_last_activity' has no value" in refused.json()["message"]
+    assert "predictions" not in refused.json()
+    # purpose limitation at the door: refused, every field named
+    bad = post(servers, payload(X.head(2).assign(gender="f", Age=40, label=1)))
+    assert bad.status_code == 400
+    message = bad.json()["message"]
+    assert all(name in message for name in ("gender", "Age", "label"))
+    # the served log carries the warnings, not the inputs
+    log = read_prediction_log(servers["log"]).set_index("prediction_id")
+    assert log.loc[got["prediction_id"].iloc[0], "input_warnings"] == [
+        "missing:days_since_last_activity",
+        "unused_columns",
+    ]
+
+
+def test_any_client_dtypes_are_answered(servers):
+    """The training frame itself (ints, datetimes), JSON records, instances and inputs."""
+    X = servers["X"]
+    frame = X.head(5).astype({"n_completed_90d": "int64", "rating_latest": "Int64"})
+    orient_split = json.loads(frame.to_json(orient="split", date_format="iso", index=False))
+    records = json.loads(frame.to_json(orient="records", date_format="iso"))
+    answers = []
+    for body in (
+        {"dataframe_split": orient_split},
+        {"dataframe_records": records},
+        {"instances": records},
+        {"inputs": {c: [r[c] for r in records] for c in frame.columns}},
+    ):
+        res = post(servers, body)
+        assert res.status_code == 200, (list(body), res.text)
+        answers.append(pd.DataFrame(res.json()["predictions"]))
+    local = load("models:/flight-risk@champion", log=None).predict(X.head(5))
+    for got in answers:
+        assert got["score"].to_numpy() == pytest.approx(local["score"].to_numpy(), abs=1e-5)
+        assert got["reasons"].tolist() == local["reasons"].tolist()
+        assert (got["input_warnings"] == "[]").all()
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")  # MLflow's pyfunc loader, see _registry
+def test_a_tampered_artifact_is_refused_at_load(servers):
+    """A changed file, a pickle slipped in, a rewritten manifest: refused with a clear error."""
+    import mlflow
+
+    run = servers["run"]
+    store = servers["root"] / "tracking-artifacts"
+    (scorer_dir,) = {p.parent for p in store.rglob("serving.json")}
+    serving = scorer_dir / "serving.json"
+    original = serving.read_bytes()
+    try:
+        doc = json.loads(original)
+        doc["bands"]["thresholds"] = [0.9, 0.95]  # every answer "low"
+        serving.write_text(json.dumps(doc))
+        with pytest.raises(ModelIntegrityError, match=r"changed since it was written.*serving"):
+            load(run.model_uri, log=None)
+        with pytest.raises(ModelIntegrityError):
+            mlflow.pyfunc.load_model(run.model_uri)  # what mlflow models serve runs
+        from talentml.serving._integrity import write_manifest
+
+        manifest = scorer_dir / "manifest.json"
+        kept = manifest.read_bytes()
+        write_manifest(scorer_dir)  # the manifest rewritten to match: the run's record differs
+        with pytest.raises(ModelIntegrityError, match="not the ones recorded when it was logged"):
+            load(run.model_uri, log=None)
+        manifest.write_bytes(kept)
+        serving.write_bytes(original)
+        slipped = scorer_dir.parent / "python_model.pkl"
+        slipped.write_bytes(b"\x80\x04K\x01.")
+        with pytest.raises(ModelIntegrityError, match=r"pickle file\(s\)"):
+            load(run.model_uri, log=None)
+        slipped.unlink()
+    finally:
+        serving.write_bytes(original)
+    assert load(run.model_uri, log=None).predict(servers["X"].head(1))["score"].notna().all()

@@ -102,7 +102,14 @@ def test_the_run_records_everything(store):
     assert data.metrics["test.roc_auc"] > 0.6
     assert "audit.flags_high" in data.metrics
     assert data.params["model.n_estimators"] == "40"
-    assert "by employee" in data.params["split.rule"]
+    # spine data: out of time by default, the last period held out after a horizon's gap
+    assert data.tags["talentml.split"] == "out_of_time"
+    assert data.params["split.kind"] == "out_of_time"
+    assert data.params["split.test_start"] == "2024-07-01"
+    assert data.params["split.gap_days"] == "180"  # FlightRisk's horizon
+    # 2024-04-01 + 180 days is after 2024-07-01: those rows' labels were not known then
+    assert (data.params["split.n_gap"], data.params["split.n_train"]) == ("500", "500")
+    assert run.split["n_test"] == 500 and "out of time" in data.params["split.rule"]
     inputs = client.get_run(run.run_id).inputs.dataset_inputs
     names = {d.dataset.name: d.dataset for d in inputs}
     assert set(names) == {"spine", "features"}
@@ -131,6 +138,7 @@ def test_the_run_records_everything(store):
     assert "Prohibited uses" in card and "termination" in card
     assert "## Metrics by group (bias audit)" in card and "female" in card
     assert "2024-01-01" in card and "2024-07-01" in card  # the data window
+    assert "- split: out_of_time" in card and "- n gap: 500" in card
     catalog = mlflow.load_table("feature_catalog.json", run_ids=[run.run_id])
     assert set(catalog["name"]) == {
         "days_since_last_activity",
@@ -194,6 +202,7 @@ def test_register_a_logged_model_by_uri(store):
         X,
         y,
         experiment="hipo-tests",
+        horizon="180D",  # the synthetic labels' window (HighPotential's own is 365 days)
         n_bootstrap=0,
         shap_rows=200,
     )
@@ -343,8 +352,135 @@ def test_out_of_time_split_censors_training_targets_at_the_split_date():
     assert y_train["duration_days"].tolist() == [182.0, 100.0, 20.0]
     assert y_train["event"].tolist() == [0, 1, 0]
     assert y_test["duration_days"].tolist() == [30.0]  # test targets are what happened
-    # by employee (no test_from): targets untouched
-    _, _, y_train, _, _ = _split_rows(
-        X, y, test_size=0.5, test_from=None, horizon=None, random_state=0
-    )
+    # no time (no as_of): by employee at random, with a warning; targets untouched
+    with pytest.warns(UserWarning, match="split at random by employee"):
+        _, _, y_train, _, split = _split_rows(
+            X.drop(columns="as_of"), y, test_size=0.5, test_from=None, horizon=None, random_state=0
+        )
     assert set(y_train["duration_days"]) <= {400.0, 100.0, 20.0, 30.0}
+    assert split["kind"] == "random_by_employee"
+
+
+# ------------------------------------------------------------------ the default split
+def monthly_panel(n_employees: int = 60, months: int = 24, seed: int = 1):
+    """A monthly spine with survival labels; the last six months' labels are not known."""
+    rng = np.random.default_rng(seed)
+    as_of = pd.date_range("2023-01-01", periods=months, freq="MS", tz="UTC")
+    X = pd.DataFrame(
+        {
+            "employee_id": np.tile([f"E{i:03d}" for i in range(n_employees)], months),
+            "as_of": np.repeat(as_of, n_employees),
+        }
+    )
+    n = len(X)
+    X["tenure_days"] = rng.uniform(30, 3000, n).round()
+    duration = rng.exponential(400, n).round() + 1
+    label = (duration <= 180).astype(float)
+    label[(X["as_of"] > as_of[-7]).to_numpy()] = np.nan  # horizon not observed yet
+    y = pd.DataFrame(
+        {
+            "label": pd.array(label, dtype="Float64"),
+            "duration_days": duration,
+            "event": pd.array(np.ones(n, dtype=int), dtype="Int64"),
+        }
+    )
+    return X, y
+
+
+def test_the_default_split_is_out_of_time_and_honours_the_gap():
+    from talentml.tracking._train import _split_rows
+
+    X, y = monthly_panel()
+    X_train, X_test, y_train, y_test, split = _split_rows(
+        X, y, test_size=0.25, test_from=None, horizon="180D", random_state=0
+    )
+    T = pd.Timestamp(split["test_start"], tz="UTC")
+    horizon = pd.Timedelta("180D")
+    assert split["kind"] == "out_of_time" and split["gap_days"] == 180
+    # no training row's label window crosses T; every test row is at or after T
+    assert (X_train["as_of"] + horizon <= T).all()
+    assert (X_test["as_of"] >= T).all()
+    # about a quarter of the labelled rows are test rows (whole months: within one month)
+    labelled = y["label"].notna().to_numpy()
+    share = X_test["as_of"].isin(X.loc[labelled, "as_of"]).sum() / labelled.sum()
+    assert abs(share - 0.25) <= 1 / 18
+    # every row is accounted for: training, test, inside the gap, or after the last label
+    in_gap = ((X["as_of"] < T) & (X["as_of"] + horizon > T)).sum()
+    later = (X["as_of"] > X.loc[labelled, "as_of"].max()).sum()
+    assert split["n_gap"] == in_gap and split["n_later"] == later
+    assert split["n_train"] + split["n_test"] + split["n_gap"] + split["n_later"] == len(X)
+    # training durations are what was known at T: censored there
+    room = ((T - X_train["as_of"]) / pd.Timedelta(days=1)).to_numpy()
+    assert (y_train["duration_days"].to_numpy() <= room).all()
+    # (the training rows keep X's order)
+    known = y.loc[(X["as_of"] + horizon <= T).to_numpy(), "duration_days"].to_numpy()
+    cut = y_train["duration_days"].to_numpy() < known
+    assert cut.any()
+    assert (y_train["event"].to_numpy()[cut] == 0).all()
+    assert len(y_test) == len(X_test)
+
+
+def test_the_split_gap_defaults_to_the_models_horizon():
+    from talentml.tracking._train import _default_horizon
+
+    assert _default_horizon(tml.FlightRisk(), None) == "180D"
+    assert _default_horizon(tml.HighPotential(), None) == "365D"
+    assert _default_horizon(tml.RampUp(), None) == "180D"  # no horizon parameter
+    assert _default_horizon(tml.HighPotential(), "90D") == "90D"  # explicit wins
+
+
+def test_a_time_split_can_be_given_as_a_timesplit():
+    from talentml.models import TimeSplit
+    from talentml.tracking._train import _split_rows
+
+    X, y = monthly_panel()
+    cv = TimeSplit(n_splits=1, horizon="90D", step="3MS")
+    X_train, X_test, _, _, split = _split_rows(
+        X, y, test_size=0.25, test_from=None, horizon=None, random_state=0, cv=cv
+    )
+    held = cv.holdout(X, y)
+    assert split["test_start"] == str(held.test_start.date())
+    assert X_test["as_of"].nunique() == 3 and split["gap_days"] == 90
+    pd.testing.assert_frame_equal(X_train, held.X_train)
+    with pytest.raises(ValueError, match="cv and test_from both choose the test period"):
+        _split_rows(
+            X, y, test_size=0.25, test_from="2024-06-01", horizon="90D", random_state=0, cv=cv
+        )
+    with pytest.raises(TypeError, match="cv must be a talentml.models.TimeSplit"):
+        _split_rows(X, y, test_size=0.25, test_from=None, horizon="90D", random_state=0, cv=3)
+    with pytest.raises(ValueError, match="horizon .* must be a positive duration"):
+        _split_rows(X, y, test_size=0.25, test_from=None, horizon="soon", random_state=0)
+    # too little history for the horizon: named, with what X covers and the fixes
+    with pytest.raises(ValueError, match=r"X covers as_of 2023-01-01 to 2024-12-01\. Give more"):
+        _split_rows(X, y, test_size=0.25, test_from=None, horizon="900D", random_state=0)
+    # a single as_of is no time to split on: at random by employee, with a warning
+    one = X[X["as_of"] == X["as_of"].min()].reset_index(drop=True)
+    with pytest.warns(UserWarning, match=r"X has a single as_of \(2023-01-01\)"):
+        *_, split = _split_rows(
+            one, y.head(len(one)), test_size=0.25, test_from=None, horizon=None, random_state=0
+        )
+    assert split["kind"] == "random_by_employee"
+
+
+def test_a_run_without_time_says_it_was_split_at_random(store):
+    X, y = store["X"], store["y"]
+    with pytest.warns(UserWarning, match="split at random by employee") as caught:
+        run = train(
+            tml.FlightRisk(n_estimators=10, max_depth=2, survival=False, n_jobs=1),
+            X.drop(columns="as_of"),
+            y["label"],
+            experiment="flight-risk-tests",
+            n_bootstrap=0,
+            shap_rows=100,
+            validate=False,
+        )
+    assert caught[0].filename == __file__  # the warning points at the caller
+    data = MlflowClient().get_run(run.run_id).data
+    assert data.tags["talentml.split"] == "random_by_employee"
+    assert data.params["split.kind"] == "random_by_employee"
+    assert "overstate" in data.params["split.warning"]
+    assert run.split["kind"] == "random_by_employee"
+    assert "- split: random_by_employee" in run.card and "- warning: train: X has no" in run.card
+    # every employee is on one side only
+    held_out = set(run.evaluation.predictions["employee_id"])
+    assert 0 < len(held_out) < X["employee_id"].nunique()

@@ -27,7 +27,7 @@ def run_demo(
     end: str = "2025-12-31",
     random_state: int = 0,
     tracking_uri: str | None = None,
-    n_estimators: int = 150,
+    n_estimators: int | None = None,
     report: bool = True,
     show_progress: bool | None = None,
 ) -> dict[str, Any]:
@@ -36,19 +36,23 @@ def run_demo(
     Parameters
     ----------
     out : str or Path
-        Output folder: contract tables (parquet), ``summary.json`` and, unless
-        ``tracking_uri`` is given, the local MLflow store ``mlflow.db``.
+        Output folder: contract tables (parquet), ``summary.json``, with the report the
+        decided activity resolution (``activity_resolution.json``, see
+        :meth:`talentml.xapi.ActivityResolver.to_json`) and, unless ``tracking_uri`` is
+        given, the local MLflow store ``mlflow.db``.
     n_employees, start, end, random_state
         Passed to :func:`talentml.datasets.simulate_workforce`.
     tracking_uri : str, optional
         MLflow tracking URI; default ``sqlite:///<out>/mlflow.db``.
-    n_estimators : int, default 150
-        Trees of each model of the pipeline.
+    n_estimators : int, optional
+        Trees of each model; by default each model's own (FlightRisk and HighPotential
+        choose depth and rounds on held-out employees, RampUp trains 300 trees).
     report : bool, default True
-        Run the pipeline (features, labels, models, explanations, audits, loop) and write
-        ``<out>/report.html`` (:func:`talentml._demo_pipeline.run_pipeline`); its three
-        models are trained once, each in a tracked run, registered and promoted to
-        ``champion``, and the report evaluates those very models.
+        Run the pipeline (activity resolution, features, labels, models, explanations,
+        audits, loop) and write ``<out>/report.html``
+        (:func:`talentml._demo_pipeline.run_pipeline`); its three models are trained once,
+        each in a tracked run, registered and promoted to ``champion``, and the report
+        evaluates those very models.
     show_progress : bool, optional
         Progress bars (default: talentml's setting).
 
@@ -56,7 +60,7 @@ def run_demo(
     -------
     dict
         The summary written to ``summary.json`` (with ``mlflow_run_id``, ``tracking_uri`` and,
-        with the report, the ``registered`` models).
+        with the report, the ``registered`` models and the ``activity_resolution`` counts).
 
     Examples
     --------
@@ -116,6 +120,9 @@ def run_demo(
         )
         timings["pipeline_s"] = time.perf_counter() - t
         summary["models"] = pipeline.metrics()
+        # the video platform's IRIs resolved to the catalog's activities before features
+        summary["activity_resolution"] = pipeline.resolution
+        pipeline.resolver.to_json(out / "activity_resolution.json")
         summary["top_reasons"] = _top_reasons(pipeline.reasons, n_employees=5)
         summary["registered"] = demo_model_summary(pipeline.runs)
     summary["timings"] = {k: round(v, 2) for k, v in timings.items()}
@@ -202,6 +209,10 @@ def _track(
                 {f"ingest.{k}": float(v) for k, v in summary["ingest"].items() if _is_number(v)}
             )
         metrics.update({f"model.{k}": v for k, v in summary.get("models", {}).items()})
+        resolution = summary.get("activity_resolution", {})
+        for what in ("activities", "statements"):
+            for outcome, n in resolution.get(what, {}).items():
+                metrics[f"resolution.{outcome}_{what}"] = float(n)
         mlflow.log_metrics(metrics)
         mlflow.log_dict(summary, "summary.json")
         return run.info.run_id

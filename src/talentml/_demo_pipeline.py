@@ -1,6 +1,7 @@
 """The main job end to end on a simulated organization, written up as ``report.html``.
 
-simulate -> ingest xAPI -> point-in-time features -> labels -> time split -> train
+simulate -> ingest xAPI -> resolve activities -> point-in-time features -> labels -> time
+split -> train
 FlightRisk, HighPotential and RampUp on the training rows and evaluate them on the held-out
 period, each in its MLflow run, registered and promoted (:func:`train_models`, the one
 training step) -> explain -> 9-box -> bias audit and caregiver hours -> trigger rules and
@@ -34,6 +35,7 @@ __all__ = [
     "MSG_HISTORY",
     "DemoPipeline",
     "Split",
+    "resolution_counts",
     "run_pipeline",
     "train_models",
 ]
@@ -93,7 +95,9 @@ class Split:
 
     Training rows have ``as_of + horizon <= test_start`` and their targets as known at
     ``test_start`` (durations and ramp-up intervals censored there); held-out rows have
-    ``as_of >= test_start``.
+    ``as_of >= test_start``. ``cv`` is the :class:`~talentml.models.TimeSplit` whose last
+    fold these are, over all the rows ``X`` and ``y`` (what
+    :func:`talentml.tracking.train` is given, so that its run records the split).
     """
 
     X_train: pd.DataFrame
@@ -102,6 +106,9 @@ class Split:
     y_test: pd.DataFrame
     test_start: pd.Timestamp
     horizon: str
+    cv: Any = None
+    X: pd.DataFrame | None = field(default=None, repr=False)
+    y: Any = field(default=None, repr=False)
 
 
 @dataclass
@@ -110,6 +117,8 @@ class DemoPipeline:
 
     ``runs`` holds the MLflow run of each model (:class:`talentml.tracking.TrainedRun`);
     ``models`` and ``evaluations`` are those runs' fitted models and held-out evaluations.
+    ``resolver`` is the decided :class:`talentml.xapi.ActivityResolver` applied to the
+    statements before features, ``resolution`` its counts (:func:`resolution_counts`).
     """
 
     out: Path
@@ -130,6 +139,8 @@ class DemoPipeline:
     tracking_uri: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
     report_path: Path | None = None
+    resolver: Any = None
+    resolution: dict[str, Any] = field(default_factory=dict)
 
     def metrics(self) -> dict[str, float]:
         """Headline metrics (``flight_risk.roc_auc``, ...) as plain floats, e.g. for MLflow."""
@@ -219,6 +230,94 @@ def _ingest(org: Any) -> Any:
             gc.enable()
 
 
+def _resolve(ingested: Any, org: Any) -> tuple[pd.DataFrame, Any]:
+    """Activity resolution before features: one catalog activity per learning, any platform.
+
+    The simulated video platform plays the catalog's videos under its own IRIs
+    (``https://video.acme.example/watch/<slug>``); unresolved, features count those
+    statements as uncatalogued learning, never voluntary. :class:`talentml.xapi.ActivityResolver`
+    accepts the merges its rule finds certain; a merge it leaves ``proposed`` is decided as a
+    reviewer of the simulated organization would, against the simulator's alias table
+    (``org.truth.activity_aliases``): accepted when both IRIs stand for the same catalog
+    activity, rejected otherwise. Deterministic: the same statements, in any order, give the
+    same decisions and mapping.
+
+    Returns
+    -------
+    statements : pandas.DataFrame
+        The ingested statements with ``object_id`` resolved (``object_id_raw`` kept).
+    resolver : ActivityResolver
+        The decided resolver (its merge table, summary and mapping).
+    """
+    from . import xapi
+
+    resolver = xapi.ActivityResolver().fit(ingested, catalog=org.catalog)
+    table = resolver.to_frame()
+    proposed = table[(table["status"] == "proposed").to_numpy(bool)]
+    if len(proposed):
+        aliases = org.truth.activity_aliases
+        same = dict(
+            zip(
+                aliases["object_id"].astype(str).tolist(),
+                aliases["activity_id"].astype(str).tolist(),
+                strict=True,
+            )
+        )
+        pairs = zip(
+            proposed["source_id"].astype(str).tolist(),
+            proposed["canonical_id"].astype(str).tolist(),
+            strict=True,
+        )
+        for source, canonical in sorted(pairs):
+            if same.get(source, source) == same.get(canonical, canonical):
+                resolver.accept(source, canonical)
+            else:
+                resolver.reject(source, canonical)
+    statements = resolver.apply(ingested)
+    logger.info("demo pipeline: activity resolution %s", resolution_counts(resolver))
+    return statements, resolver
+
+
+def resolution_counts(resolver: Any) -> dict[str, Any]:
+    """What activity resolution did, in plain numbers (for the summary and the report).
+
+    Parameters
+    ----------
+    resolver : ActivityResolver
+        Fitted (and decided) on the statements.
+
+    Returns
+    -------
+    dict
+        ``activities`` and ``statements`` by outcome (``catalog``, ``resolved``,
+        ``merged``, ``unchanged``, ``total``: :meth:`ActivityResolver.summary
+        <talentml.xapi.ActivityResolver.summary>`), and ``merges`` by status
+        (``proposed``, ``accepted``, ``rejected``) and by who decided (``rule``, ``user``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from talentml.xapi import ActivityResolver
+    >>> from talentml._demo_pipeline import resolution_counts
+    >>> cat = pd.DataFrame({"activity_id": ["https://lms.example/course/golf"], "title": ["Golf"]})
+    >>> st = pd.DataFrame({"object_id": ["https://video.example/watch/golf"] * 2,
+    ...                    "object_name": ["Golf", "Golf"]})
+    >>> counts = resolution_counts(ActivityResolver().fit(st, catalog=cat))
+    >>> counts["statements"]["resolved"], counts["merges"]["accepted"]
+    (2, 1)
+    """
+    summary = resolver.summary().set_index("outcome")
+    table = resolver.to_frame()
+    status = table["status"].astype(str).value_counts()
+    decided = table["decided_by"].astype(str).value_counts()
+    return {
+        "activities": {str(k): int(v) for k, v in summary["n_activities"].items()},
+        "statements": {str(k): int(v) for k, v in summary["n_statements"].items()},
+        "merges": {s: int(status.get(s, 0)) for s in ("proposed", "accepted", "rejected")},
+        "decided_by": {s: int(decided.get(s, 0)) for s in ("rule", "user")},
+    }
+
+
 def _features(spine: pd.DataFrame, statements: pd.DataFrame, org: Any) -> pd.DataFrame:
     from . import features
 
@@ -236,22 +335,21 @@ def _features(spine: pd.DataFrame, statements: pd.DataFrame, org: Any) -> pd.Dat
 
 
 def _split(X: pd.DataFrame, y: pd.DataFrame, horizon: str) -> Split:
-    """One out-of-time split (:class:`~talentml.models.TimeSplit` with one fold)."""
+    """One out-of-time split: the fold of ``TimeSplit(n_splits=1, horizon=horizon)``."""
     from .models import TimeSplit
-    from .models._backtest import _censor_at
 
     cv = TimeSplit(n_splits=1, horizon=horizon)
-    period = cv.periods(X, y).iloc[0]
-    train, test = next(cv.split(X, y))
-    start = period["test_start"]
-    y_train = _censor_at(y, X, train, start, "as_of").reset_index(drop=True)
+    held = cv.holdout(X, y)
     return Split(
-        X_train=X.iloc[train].reset_index(drop=True),
-        y_train=y_train,
-        X_test=X.iloc[test].reset_index(drop=True),
-        y_test=y.iloc[test].reset_index(drop=True),
-        test_start=start,
+        X_train=held.X_train,
+        y_train=held.y_train,
+        X_test=held.X_test,
+        y_test=held.y_test,
+        test_start=held.test_start,
         horizon=horizon,
+        cv=cv,
+        X=X,
+        y=y,
     )
 
 
@@ -274,7 +372,7 @@ def train_models(
     experiment: str = DEMO_EXPERIMENT,
     sensitive: pd.DataFrame | None = None,
     oracles: Mapping[str, Any] | None = None,
-    n_estimators: int = 150,
+    n_estimators: int | None = None,
     n_bootstrap: int = 100,
     n_jobs: int | None = 1,
     random_state: int = 0,
@@ -298,8 +396,9 @@ def train_models(
         The ``sensitive`` table, for the bias audits logged with the binary models.
     oracles : mapping, optional
         The simulator's true probabilities of the held-out rows by model name.
-    n_estimators : int, default 150
-        Trees of each model.
+    n_estimators : int, optional
+        Trees of each model; by default each model's own (FlightRisk and HighPotential
+        choose depth and rounds on held-out employees, RampUp trains 300 trees).
     n_bootstrap : int, default 100
         Bootstrap resamples of the held-out metrics' and audits' intervals.
     n_jobs : int or None, default 1
@@ -322,12 +421,13 @@ def train_models(
     from .models import FlightRisk, HighPotential, RampUp
     from .tracking._demo_models import log_demo_models
 
-    common = {
-        "n_estimators": n_estimators,
+    common: dict[str, Any] = {
         "n_jobs": n_jobs,
         "random_state": random_state,
         "show_progress": False,
     }
+    if n_estimators is not None:
+        common["n_estimators"] = n_estimators
     estimators = {
         "flight_risk": FlightRisk(horizon=splits["flight_risk"].horizon, **common),
         "high_potential": HighPotential(horizon=splits["high_potential"].horizon, **common),
@@ -367,7 +467,7 @@ def run_pipeline(
     random_state: int = 0,
     org: Any = None,
     ingested: Any = None,
-    n_estimators: int = 150,
+    n_estimators: int | None = None,
     n_bootstrap: int = 100,
     n_jobs: int | None = 1,
     report: bool = True,
@@ -393,8 +493,9 @@ def run_pipeline(
         not used).
     ingested : Ingest, optional
         Its statements already ingested (:func:`talentml.xapi.ingest`).
-    n_estimators : int, default 150
-        Trees of each model.
+    n_estimators : int, optional
+        Trees of each model; by default each model's own (FlightRisk and HighPotential
+        choose depth and rounds on held-out employees, RampUp trains 300 trees).
     n_bootstrap : int, default 100
         Bootstrap resamples of the metrics' and impact ratios' intervals.
     n_jobs : int or None, default 1
@@ -443,7 +544,7 @@ def run_pipeline(
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     show = _show_progress() if show_progress is None else bool(show_progress)
-    steps = tqdm(total=8, desc="demo", unit="step", disable=not show)
+    steps = tqdm(total=9, desc="demo", unit="step", disable=not show)
     timings: dict[str, float] = {}
     clock = [time.perf_counter()]
 
@@ -478,8 +579,11 @@ def run_pipeline(
     done("simulate")
     if ingested is None:
         ingested = _ingest(org)
-    statements = ingested.statements
     done("ingest")
+    # the video platform's IRIs become the catalog's activities before any feature counts them
+    statements, resolver = _resolve(ingested, org)
+    resolution = resolution_counts(resolver)
+    done("resolve")
 
     # features on a monthly spine from six months after the start (learning history needs time)
     first = (org.start + pd.DateOffset(months=6)).normalize()
@@ -594,8 +698,19 @@ def run_pipeline(
         "organization": f"simulated, {len(org.employees):,} employees ever, seed {random_state}",
         "period": f"{org.start.date()} to {org.end.date()}",
         "feature rows": f"{len(X):,} (monthly from {first.date()}) x {X.shape[1] - 2} features",
-        "trees per model": n_estimators,
+        "trees per model": (
+            n_estimators
+            if n_estimators is not None
+            else "the models' defaults (flight risk and high potential: depth and rounds "
+            "chosen on held-out employees; ramp-up: 300)"
+        ),
         "bootstrap resamples": n_bootstrap,
+        "activity resolution": (
+            f"{resolution['activities']['resolved']:,} platform IRIs resolved to catalog "
+            f"activities ({resolution['statements']['resolved']:,} of "
+            f"{resolution['statements']['total']:,} statements); merges: "
+            + ", ".join(f"{v:,} {k}" for k, v in resolution["merges"].items())
+        ),
     }
     for name, split in splits.items():
         settings[f"{name} split"] = (
@@ -622,6 +737,8 @@ def run_pipeline(
         settings=settings,
         tracking_uri=uri,
         timings=timings,
+        resolver=resolver,
+        resolution=resolution,
     )
     if report:
         t = time.perf_counter()

@@ -38,7 +38,13 @@ def demo(
     tracking_uri: Annotated[
         str | None, typer.Option(help="MLflow tracking URI (default: a SQLite store in OUT).")
     ] = None,
-    n_estimators: Annotated[int, typer.Option(help="Trees of each model.")] = 150,
+    n_estimators: Annotated[
+        int | None,
+        typer.Option(
+            help="Trees of each model (default: each model's own; flight risk and high "
+            "potential choose depth and rounds on held-out employees)."
+        ),
+    ] = None,
     report: Annotated[
         bool,
         typer.Option(

@@ -86,7 +86,8 @@ def generate_block(
             np.round(1.2 + 0.7 * pot[rows] + 0.2 * years + rng.normal(0, 0.8, len(rows))), 1, 4
         )
         act = _pick_voluntary(cat, level.astype(int), rng)
-        completed = rng.random(len(rows)) < (0.6 if flag else 0.82)
+        # disengaged sessions are completed less often (only when the effect is on)
+        completed = rng.random(len(rows)) < (0.6 if flag and fx.disengagement else 0.82)
         lvl = cat["level"].to_numpy()[act]
         score = np.clip(
             0.74 + 0.07 * pot[rows] - 0.04 * (lvl - 2) + rng.normal(0, 0.09, len(rows)), 0.05, 1.0

@@ -342,6 +342,7 @@ def simulate_workforce(
     )
     truth = _truth(hr, tables, fx, outcomes_df, counts, end_ts)
     truth.activity_aliases = _activity_aliases(aliases, catalog)
+    truth.catalog = catalog
     logger.info(
         "simulated %d employees, %d raw statements (%s) in %.1f s",
         pop.n,

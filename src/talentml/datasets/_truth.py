@@ -64,6 +64,9 @@ class Truth:
         generated, malformed and voided ones included, re-sent copies and voiding statements
         not) and ``n_accepted`` (those an ingest accepts). The truth against which
         :class:`talentml.xapi.ActivityResolver` is measured.
+    catalog : pandas.DataFrame
+        The simulated catalog (``org.catalog``): which activities are voluntary, for
+        :meth:`disengagement_posterior`.
 
     Examples
     --------
@@ -73,6 +76,23 @@ class Truth:
     >>> list(oracle.columns)
     ['employee_id', 'as_of', 'p_exit', 'label']
     >>> 0.5 < org.truth.oracle_auc("180D") < 1.0
+    True
+
+    Three oracles of flight risk, from the least to the most informed: every employee taken
+    as engaged, the state inferred from the learning records, the true state:
+
+    >>> from sklearn.metrics import roc_auc_score
+    >>> from talentml.xapi import ingest
+    >>> from talentml.datasets import SIMULATION_SECRET
+    >>> statements = ingest(org.raw_statements, identities=org.identities,
+    ...                     secret=SIMULATION_SECRET, progress=False).statements
+    >>> table = org.truth.flight_risk_oracle("180D")
+    >>> rows = table[["employee_id", "as_of"]]
+    >>> aucs = [roc_auc_score(table["label"], p) for p in (
+    ...     org.truth.exit_probability(rows, p_disengaged=0.0),
+    ...     org.truth.observable_exit_probability(rows, statements),
+    ...     table["p_exit"])]
+    >>> bool(aucs[0] < aucs[1] < aucs[2])
     True
     """
 
@@ -86,9 +106,14 @@ class Truth:
     employees: pd.DataFrame = field(repr=False)
     end: pd.Timestamp = field(repr=False)
     activity_aliases: pd.DataFrame = field(default_factory=lambda: _no_aliases(), repr=False)
+    catalog: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     def exit_probability(
-        self, spine: pd.DataFrame, horizon: str | pd.Timedelta = "180D"
+        self,
+        spine: pd.DataFrame,
+        horizon: str | pd.Timedelta = "180D",
+        *,
+        p_disengaged: float | np.ndarray | pd.Series | None = None,
     ) -> pd.Series:
         """True probability of a voluntary exit within ``horizon`` after each ``as_of``.
 
@@ -101,11 +126,38 @@ class Truth:
         spine : pandas.DataFrame
             ``employee_id`` and ``as_of`` (UTC timestamps, month starts for exact values).
         horizon : str or Timedelta, default "180D"
+            Length of the window after ``as_of``.
+        p_disengaged : float or array-like, optional
+            The probability that each row's employee is disengaged at the start of the
+            ``as_of`` month, instead of the true state: ``0.0`` gives the state-free oracle
+            (everyone engaged: the hazards' covariates only), a posterior gives
+            :meth:`observable_exit_probability`. A number, or values aligned with ``spine``.
 
         Returns
         -------
         pandas.Series
-            Aligned with ``spine``; NaN where the employee was not active in that month.
+            ``p_exit``, aligned with ``spine``; NaN where the employee was not active in that
+            month.
+
+        Raises
+        ------
+        ValueError
+            If ``p_disengaged`` is not aligned with ``spine`` or not in [0, 1].
+
+        See Also
+        --------
+        observable_exit_probability : The state inferred from the learning records.
+
+        Examples
+        --------
+        >>> from talentml.datasets import simulate_workforce
+        >>> org = simulate_workforce(n_employees=200, start="2024-01-01", end="2024-12-31",
+        ...                          random_state=0, show_progress=False)
+        >>> rows = org.truth.flight_risk_oracle("180D")[["employee_id", "as_of"]]
+        >>> full = org.truth.exit_probability(rows)
+        >>> engaged = org.truth.exit_probability(rows, p_disengaged=0.0)
+        >>> bool((engaged <= full + 1e-12).all())  # disengaged people leave more
+        True
         """
         months = max(1, int(round(pd.Timedelta(horizon) / pd.Timedelta(days=30.44))))
         key = spine[["employee_id"]].copy()
@@ -122,14 +174,138 @@ class Truth:
         q = m["q"].to_numpy(float)
         he = m["h_engaged"].to_numpy(float)
         hd = m["h_disengaged"].to_numpy(float)
-        p_e = np.where(m["disengaged"].eq(True).to_numpy(bool), 0.0, 1.0)
-        p_d = 1.0 - p_e
+        if p_disengaged is None:
+            p_d = np.where(m["disengaged"].eq(True).to_numpy(bool), 1.0, 0.0)
+        else:
+            p_d = _state_probability(p_disengaged, len(m))
+        p_e = 1.0 - p_d
         gone = np.zeros(len(m))
         for _ in range(months):
             gone = gone + p_e * he + p_d * hd
             p_d, p_e = p_d * (1 - hd) + p_e * (1 - he) * q, p_e * (1 - he) * (1 - q)
         gone[np.isnan(q)] = np.nan
         return pd.Series(gone, index=spine.index, name="p_exit")
+
+    def disengagement_posterior(self, statements: pd.DataFrame) -> pd.DataFrame:
+        """P(disengaged at each month start | the voluntary learning records so far).
+
+        The state the full oracle knows, inferred instead from what the records show: a
+        forward (Bayes) filter over months with the simulator's own process. An engaged
+        employee starts voluntary learning sessions (``launched`` or ``experienced`` on a
+        voluntary activity outside the leadership track) at their personal daily rate
+        ``lambda = VOLUNTARY_RATE x exp(learning_propensity + 0.3 potential)``, a disengaged
+        one at ``effects.disengaged_learning x lambda``; an engaged employee disengages
+        during a month with that month's probability ``q``, on a uniform day; staying
+        employed through the month has probability ``1 - h_engaged`` or ``1 - h_disengaged``;
+        arrivals start engaged.
+
+        What it knows that no model can: each person's true learning rate (latent
+        propensity and potential) and the true monthly hazards ``q``, ``h_engaged``,
+        ``h_disengaged`` (their covariates: rating, time since promotion, manager change,
+        team exits). What it does not know: the state, and the day it changed. Sessions are
+        counted on the UTC day of their ``timestamp``, before the start of the month.
+        With the ``disengagement`` effect off, learning does not change with the state:
+        the records carry no information and the posterior is the prior (the same for
+        everyone with the same hazards and months of presence).
+
+        Parameters
+        ----------
+        statements : pandas.DataFrame or Ingest
+            The ingested statements (``employee_id``, ``verb``, ``object_id``,
+            ``timestamp``), before or after activity resolution: the video platform's
+            ``/watch/<slug>`` IRIs are mapped to the catalog's activities by
+            ``activity_aliases`` (the simulator's own table), and IRIs already resolved by
+            :class:`talentml.xapi.ActivityResolver` are the catalog's ids.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per row of ``hazard`` (active employee and month, same order):
+            ``employee_id``, ``month`` and ``p_disengaged``.
+
+        Raises
+        ------
+        ValueError
+            If ``statements`` lacks a column, or this Truth has no ``catalog``.
+
+        See Also
+        --------
+        observable_exit_probability : The exit probability mixed by this posterior.
+
+        Examples
+        --------
+        >>> from sklearn.metrics import roc_auc_score
+        >>> from talentml.datasets import SIMULATION_SECRET, simulate_workforce
+        >>> from talentml.xapi import ingest
+        >>> org = simulate_workforce(n_employees=300, random_state=0, show_progress=False)
+        >>> statements = ingest(org.raw_statements, identities=org.identities,
+        ...                     secret=SIMULATION_SECRET, progress=False).statements
+        >>> post = org.truth.disengagement_posterior(statements)
+        >>> bool(roc_auc_score(org.truth.hazard["disengaged"], post["p_disengaged"]) > 0.8)
+        True
+        """
+        from ._observable import disengagement_posterior
+
+        return disengagement_posterior(self, statements)
+
+    def observable_exit_probability(
+        self,
+        spine: pd.DataFrame,
+        statements: pd.DataFrame,
+        horizon: str | pd.Timedelta = "180D",
+    ) -> pd.Series:
+        """Probability of a voluntary exit within ``horizon``, the state inferred from the records.
+
+        The *observable oracle*: :meth:`exit_probability` with the engaged and disengaged
+        cases mixed by :meth:`disengagement_posterior` instead of the true state. It knows
+        the true learning rates and hazards but not the state: its ROC AUC lies between the
+        state-free oracle (``exit_probability(spine, p_disengaged=0.0)``) and the full one
+        (``exit_probability(spine)``), and bounds what any model of the learning records
+        can reach.
+
+        Parameters
+        ----------
+        spine : pandas.DataFrame
+            ``employee_id`` and ``as_of`` (UTC; month starts for exact values).
+        statements : pandas.DataFrame or Ingest
+            The ingested statements, resolved or not (see :meth:`disengagement_posterior`).
+        horizon : str or Timedelta, default "180D"
+            Length of the window after ``as_of``.
+
+        Returns
+        -------
+        pandas.Series
+            ``p_exit``, aligned with ``spine``; NaN where the employee was not active at the
+            start of the ``as_of`` month.
+
+        See Also
+        --------
+        exit_probability : The full oracle (and the state-free one).
+        disengagement_posterior : The filter.
+
+        Examples
+        --------
+        >>> from talentml.datasets import SIMULATION_SECRET, simulate_workforce
+        >>> from talentml.xapi import ingest
+        >>> org = simulate_workforce(n_employees=200, start="2024-01-01", end="2024-12-31",
+        ...                          random_state=0, show_progress=False)
+        >>> statements = ingest(org.raw_statements, identities=org.identities,
+        ...                     secret=SIMULATION_SECRET, progress=False).statements
+        >>> rows = org.truth.flight_risk_oracle("180D")[["employee_id", "as_of"]]
+        >>> p = org.truth.observable_exit_probability(rows, statements)
+        >>> bool(p.between(0, 1).all())
+        True
+        """
+        posterior = self.disengagement_posterior(statements)
+        key = pd.DataFrame(
+            {
+                "employee_id": spine["employee_id"].astype(str).to_numpy(),
+                "month": _month(pd.Series(pd.to_datetime(spine["as_of"], utc=True))).to_numpy(),
+            }
+        )
+        posterior = posterior.assign(employee_id=posterior["employee_id"].astype(str))
+        p = key.merge(posterior, on=["employee_id", "month"], how="left")["p_disengaged"]
+        return self.exit_probability(spine, horizon, p_disengaged=p.to_numpy(float))
 
     def flight_risk_oracle(self, horizon: str | pd.Timedelta = "180D") -> pd.DataFrame:
         """Monthly oracle table: the truth's exit probability and the observed label.
@@ -516,6 +692,25 @@ def _no_aliases() -> pd.DataFrame:
     strings = {c: pd.array([], dtype="string") for c in ("object_id", "activity_id", "platform")}
     counts = {c: np.array([], dtype=np.int64) for c in ("n_statements", "n_accepted")}
     return pd.DataFrame({**strings, **counts})
+
+
+def _state_probability(value: float | np.ndarray | pd.Series, n: int) -> np.ndarray:
+    """``p_disengaged`` as ``n`` floats in [0, 1] (NaN allowed: the result is NaN there)."""
+    arr = np.asarray(value, dtype=float)
+    if arr.ndim == 0:
+        arr = np.full(n, float(arr))
+    if arr.shape != (n,):
+        raise ValueError(
+            f"exit_probability: p_disengaged has {arr.size} values for {n} spine rows; give "
+            "one number or one value per row"
+        )
+    bad = np.isfinite(arr) & ((arr < 0) | (arr > 1))
+    if bad.any():
+        raise ValueError(
+            f"exit_probability: p_disengaged must be in [0, 1]; {int(bad.sum())} values are "
+            f"not, e.g. rows {np.flatnonzero(bad)[:5].tolist()}"
+        )
+    return arr
 
 
 def _years(delta: pd.Series) -> np.ndarray:

@@ -49,7 +49,13 @@ __all__ = [
 ]
 
 #: Family part of a reason code.
-FAMILY_CODES = {"learning": "LEARN", "reviews": "REVIEW", "hris": "HRIS", "other": "FEAT"}
+FAMILY_CODES = {
+    "learning": "LEARN",
+    "learning_baseline": "LEARN",
+    "reviews": "REVIEW",
+    "hris": "HRIS",
+    "other": "FEAT",
+}
 #: Shorter code names (regular expression over the feature name -> token).
 SHORT_CODES: dict[str, str] = {
     r"voluntary_dropoff_\w+": "DROPOFF",
@@ -67,12 +73,15 @@ CONCEPTS: dict[str, dict[str, str]] = {
         "pattern": (
             r"voluntary_dropoff_\w+|days_since_last_activity|"
             r"(n_statements|n_launched|n_completed|n_experienced|n_distinct_activities|minutes|"
-            r"n_voluntary_completions|voluntary_share|active_weeks)_(30d|90d)"
+            r"n_voluntary_completions|voluntary_share|active_weeks)_(30d|90d)|"
+            r"voluntary_90d_vs_baseline|days_since_voluntary_session|voluntary_sessions_missed|"
+            r"voluntary_drop_llr|voluntary_completion_share_change_90d"
         ),
         "family": "learning",
         "description": (
             "Drop-off in learning: the voluntary drop-off ratio, the days since the last "
-            "learning activity, and the learning volumes of the last 30 and 90 days"
+            "learning activity, the learning volumes of the last 30 and 90 days, and voluntary "
+            "learning against the person's own usual rate"
         ),
         "token": "DROPOFF",
     },

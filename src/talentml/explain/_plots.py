@@ -17,6 +17,7 @@ __all__ = ["plot_importance", "plot_reasons", "plot_segments"]
 
 FAMILY_COLORS = {
     "learning": "#3b6fb6",
+    "learning_baseline": "#6f9fd8",
     "reviews": "#d08c2b",
     "hris": "#5b9e5b",
     "other": "#8a8a8a",

@@ -9,7 +9,8 @@ Two options, both fitted on one part of the labelled rows and *evaluated on the 
   (42 U.S.C. §2000e-2(l)). Shown as an analysis of what parity would cost, not as a fix.
 * ``"exponentiated_gradient"`` - :class:`fairlearn.reductions.ExponentiatedGradient`: the model
   is re-trained (``max_iter`` times, with weights) under a parity constraint; the attribute is
-  used only in training.
+  used only in training. Each re-trained model decides at the original decision's cut (the
+  threshold, or the probability at the ``top_k`` cut), not at its own ``predict``'s 0.5.
 
 The result holds both decision sets' metrics by group and overall; the original model and its
 scores are left untouched.
@@ -23,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import sklearn
 from sklearn.base import clone
 
 from .._compat import pandas4_warnings_ignored
@@ -337,6 +339,7 @@ def mitigate(
     if top_k is not None:
         before, cut, _ = top_k_selection(scores, top_k, random_state=seed)
         decision = f"top {top_k} of the model's probability (cut {cut:.4g})"
+        t = float(cut)
     else:
         t = 0.5 if threshold is None else float(threshold)
         before = threshold_selection(scores, t)
@@ -356,16 +359,25 @@ def mitigate(
         after = np.asarray(est.predict(eval_frame, sensitive_features=ge, random_state=seed))
     else:
         from fairlearn.reductions import ExponentiatedGradient
+        from sklearn.model_selection import FixedThresholdClassifier
 
-        est = ExponentiatedGradient(
-            clone(model), _constraint(constraint), eps=eps, max_iter=max_iter
-        )
-        # fairlearn 0.15 grows a float Series with .at and fills it with booleans, which
-        # pandas 3 deprecates (fairlearn's code, not the caller's data)
-        with pandas4_warnings_ignored(
-            "Setting a value on a Series via .at", "Setting an item of incompatible dtype"
-        ):
-            est.fit(fit_frame, yf, sensitive_features=gf)
+        # each retrained model decides as the original does (the same probability cut), not
+        # at its own predict()'s 0.5: otherwise "after" compares another decision rule
+        # (scikit-learn routes ExponentiatedGradient's sample weights through the wrapper only
+        # with metadata routing on, so it is on for this fit alone)
+        with sklearn.config_context(enable_metadata_routing=True):
+            inner = FixedThresholdClassifier(
+                clone(model).set_fit_request(sample_weight=True),
+                threshold=t,
+                response_method="predict_proba",
+            )
+            est = ExponentiatedGradient(inner, _constraint(constraint), eps=eps, max_iter=max_iter)
+            # fairlearn 0.15 grows a float Series with .at and fills it with booleans, which
+            # pandas 3 deprecates (fairlearn's code, not the caller's data)
+            with pandas4_warnings_ignored(
+                "Setting a value on a Series via .at", "Setting an item of incompatible dtype"
+            ):
+                est.fit(fit_frame, yf, sensitive_features=gf)
         after = np.asarray(est.predict(eval_frame, random_state=seed))
     after = after.astype(bool)
     by_before = _group_stats(before, ye, ge, exclude_below)

@@ -9,7 +9,7 @@ kind that went in.
 >>> import talentml as tml
 >>> cat = tml.features.catalog()
 >>> sorted(cat["family"].unique())
-['hris', 'learning', 'reviews']
+['hris', 'learning', 'learning_baseline', 'reviews']
 """
 
 from __future__ import annotations

@@ -16,7 +16,8 @@ from tqdm.auto import tqdm
 
 from ..config import show_progress as _show_progress
 from . import _frame
-from ._catalog import FAMILIES, INPUTS, FeatureSpec, catalog_frame
+from . import _learning_baseline as _lb
+from ._catalog import FAMILIES, INPUTS, LEARNING_FAMILIES, FeatureSpec, catalog_frame
 from ._hris import hris_ctes, hris_specs
 from ._inputs import REPORT_ATTR, attrs_report, input_status, log_report, report_frame
 from ._learning import LearningPlan, learning_specs
@@ -53,7 +54,13 @@ PARALLEL_TASKS = 1
 def feature_specs(windows: Sequence[str] = DEFAULT_WINDOWS) -> list[FeatureSpec]:
     """Every feature ``build`` can emit for ``windows``, in output order."""
     wins = parse_windows(windows)
-    return learning_specs(wins) + review_specs() + hris_specs()
+    return (
+        learning_specs(wins)
+        + _lb.extra_learning_specs(wins)
+        + _lb.baseline_specs()
+        + review_specs()
+        + hris_specs()
+    )
 
 
 def catalog(*, windows: Sequence[str] = DEFAULT_WINDOWS) -> pd.DataFrame:
@@ -67,9 +74,10 @@ def catalog(*, windows: Sequence[str] = DEFAULT_WINDOWS) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``name``, ``description``, ``unit``, ``family`` (learning, reviews, hris), ``window``,
-        ``actionable`` (can the employee or organization act on it), ``direction``
-        (``higher_is_better``, ``lower_is_better`` or ``neutral``), ``sensitive_proxy``
+        ``name``, ``description``, ``unit``, ``family`` (learning, learning_baseline,
+        reviews, hris), ``window``, ``actionable`` (can the employee or organization act
+        on it), ``direction`` (``higher_is_better``, ``lower_is_better`` or ``neutral``),
+        ``sensitive_proxy``
         (a known proxy of a protected attribute: audit it, do not judge people by it),
         ``template`` (a plain-language sentence for reason codes, formatted with
         ``value=``), ``dtype`` (with every input present; an integer feature that is
@@ -167,7 +175,7 @@ def build_report(
     >>> report = tml.features.build_report(employees=employees,
     ...                                    statements=tml.schemas.empty("statements"))
     >>> report["status"].value_counts().to_dict()
-    {'missing': 60, 'computed': 38}
+    {'missing': 78, 'computed': 39}
     >>> report.set_index("name").loc["voluntary_share_30d", "reason"]
     'no catalog table'
     """
@@ -262,7 +270,9 @@ def build(
         :func:`make_spine`; any other columns (labels, cutoff metadata) are passed through.
     statements : DataFrame
         The ``statements`` contract table (:func:`talentml.xapi.ingest`); statements
-        without a mapped employee are not used (counted in the log).
+        without a mapped employee are not used (counted in the log). Activity aliases are
+        not resolved here: apply :class:`talentml.xapi.ActivityResolver` first, or the same
+        course under another IRI (a video platform's) counts as an uncatalogued activity.
     employees : DataFrame
         The ``employees`` contract table: a snapshot at export time; its manager,
         department and level are rebuilt at each ``as_of`` from ``job_events``. Only
@@ -279,7 +289,7 @@ def build(
         ``"12W"``); "since hire" features are always built.
     features : sequence of str or str, optional
         Compute only these features (names from :func:`catalog`) or families
-        (``"learning"``, ``"reviews"``, ``"hris"``). Default: all.
+        (``"learning"``, ``"learning_baseline"``, ``"reviews"``, ``"hris"``). Default: all.
     engine : {"auto", "duckdb", "spark"}, default "auto"
         Where the SQL runs: ``"auto"`` picks by input kind (PySpark inputs run on Spark,
         everything else on DuckDB).
@@ -382,6 +392,8 @@ def build(
         missing = set(report.loc[report["status"] == "missing", "name"].tolist())
         computed = [s for s in specs if s.name not in missing]
         by_family = {f: [s for s in computed if s.family == f] for f in FAMILIES}
+        # the learning families are one plan over the statements
+        learn = [s for s in computed if s.family in LEARNING_FAMILIES]
         partly = frozenset(n for n in INPUTS if n in status and status.status(n) == "partial")
 
         eager = session.kind in ("pandas", "polars")
@@ -392,11 +404,7 @@ def build(
         per_chunk = max(1, CHUNK_STATEMENTS // max(1, PARALLEL_TASKS))
         n_chunks = max(1, math.ceil(n_stmt / per_chunk)) if eager else 1
         opts = {"grace": grace, "learning_since_us": since_us, "partial": partly}
-        steps = (
-            n_chunks * bool(by_family["learning"])
-            + bool(by_family["reviews"])
-            + bool(by_family["hris"])
-        )
+        steps = n_chunks * bool(learn) + bool(by_family["reviews"]) + bool(by_family["hris"])
         progress = _show_progress() if show_progress is None else show_progress
         with tqdm(total=steps, desc="features", unit="step", disable=not progress) as bar:
             if eager:
@@ -410,15 +418,16 @@ def build(
                         ctes, select = make(d, t, columns, by_family[family])
                         q.extend(ctes)
                         tasks.append((f"{family} features", partial(_run_eager, q.render(select))))
-                if by_family["learning"]:
-                    if since_us is None and any(
-                        s.group == "mandatory" for s in by_family["learning"]
-                    ):
+                if learn:
+                    groups = {s.group for s in learn}
+                    if since_us is None and _lb.SINCE_GROUPS & groups:
                         # when the learning records start (see final_ctes): once, not per chunk
                         first = session.rows(
                             f"SELECT MIN({d.epoch_us('stored')}) FROM {t['statements']}"
                         )[0][0]
                         opts = {**opts, "first_stored_us": (first,)}
+                    # the organization's rates and cohorts: once, over every statement
+                    t = {**t, **_org_tables(session, t, groups, since_us)}
                     # chunks of employees bound the memory of statement-scale work
                     chunks = (
                         session.split_by_employee(
@@ -435,7 +444,7 @@ def build(
                             chunks=chunks,
                             i=i,
                             t=t,
-                            specs=by_family["learning"],
+                            specs=learn,
                             windows=wins,
                             opts=opts,
                         )
@@ -447,8 +456,8 @@ def build(
                 q.extend(common_ctes(d, t))
                 lazy_parts = []
                 for family in FAMILIES:
-                    fam_specs = by_family[family]
-                    if not fam_specs:
+                    fam_specs = learn if family == "learning" else by_family[family]
+                    if not fam_specs or family == "learning_baseline":
                         continue
                     if family == "learning":
                         plan = LearningPlan(d, t, fam_specs, wins, **opts)
@@ -577,8 +586,8 @@ def _learning_eager(session, plan: LearningPlan, t: dict[str, str]):
     common = common_ctes(d, t)
     stmt = plan.statement_ctes()
     queries = plan.eager_queries()
-    readers = [q for q in queries if q != "probes"] + (
-        ["mandatory"] if "mandatory" in plan.groups else []
+    readers = [q for q in queries if q != "probes"] + sorted(
+        {"mandatory", "onboarding", "cohort"} & plan.groups
     )
     temp = []
     if len(readers) > 1:
@@ -588,7 +597,7 @@ def _learning_eager(session, plan: LearningPlan, t: dict[str, str]):
         stmt = [("l_st", f"SELECT * FROM {name}")]
     extra = list(stmt)
     if queries:
-        ctes = common + stmt + plan.skill_ctes() + plan.probe_ctes()
+        ctes = common + stmt + plan.skill_ctes() + plan.pass_ctes() + plan.probe_ctes()
         tables = {
             src: session.run(Query(ctes).render(sql), eager=True) for src, sql in queries.items()
         }
@@ -600,6 +609,20 @@ def _learning_eager(session, plan: LearningPlan, t: dict[str, str]):
     for name in temp:
         session.drop(name)
     return result
+
+
+def _org_tables(session, t: dict[str, str], groups: set[str], since_us: int | None) -> dict:
+    """The organization-level tables of the baseline and cohort features, computed once over
+    every statement and registered (``t["@lbp_rates"]``, ``t["@lbc"]``)."""
+    out = {}
+    for group, name in (("baseline", "lbp_rates"), ("cohort", "lbc")):
+        if group not in groups:
+            continue
+        q = Query(common_ctes(session.dialect, t))
+        q.extend(_lb.org_ctes(session.dialect, t, {group}, learning_since_us=since_us))
+        table = session.run(q.render(f"SELECT * FROM {name}"), eager=True)
+        out[f"@{name}"] = session.register_arrow(name, table)
+    return out
 
 
 def _reviews_part(d, t, columns, specs):

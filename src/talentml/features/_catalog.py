@@ -11,13 +11,16 @@ __all__ = [
     "DIRECTIONS",
     "FAMILIES",
     "INPUTS",
+    "LEARNING_FAMILIES",
     "FeatureSpec",
     "Guard",
     "catalog_frame",
 ]
 
 #: Feature families, in the order their columns appear in :func:`talentml.features.build`.
-FAMILIES = ("learning", "reviews", "hris")
+FAMILIES = ("learning", "learning_baseline", "reviews", "hris")
+#: Families computed by the learning plan (statement-scale work, in chunks).
+LEARNING_FAMILIES = ("learning", "learning_baseline")
 #: How a feature relates to a good outcome for the employee and the organization.
 DIRECTIONS = ("higher_is_better", "lower_is_better", "neutral")
 #: Columns of :func:`talentml.features.catalog`.
@@ -168,7 +171,12 @@ CATALOG_DOC_END = "<!-- feature-catalog:end -->"
 def catalog_markdown(frame: pd.DataFrame) -> str:
     """The catalog as Markdown tables, one per family (for docs/features.md)."""
     parts = []
-    titles = {"learning": "Learning", "reviews": "Reviews", "hris": "HRIS"}
+    titles = {
+        "learning": "Learning",
+        "learning_baseline": "Learning relative to the personal baseline",
+        "reviews": "Reviews",
+        "hris": "HRIS",
+    }
     for family in FAMILIES:
         rows = frame[frame["family"] == family]
         parts.append(f"### {titles[family]} ({len(rows)} features)\n")

@@ -553,7 +553,10 @@ class EagerResult:
 
     Every part (an Arrow table with ``rid``, the spine row number, and feature columns) is
     scattered into one preallocated array per feature as soon as it is computed, and
-    released: no sort, no concatenation, and the features exist once in memory.
+    released: no sort, no concatenation, and the features exist once in memory. The float
+    features are the rows of one 2D array and the integer ones of another, so that a pandas
+    3 result holds a few consolidated blocks (over a hundred single-column blocks make pandas
+    warn on every column added later), without a copy.
     """
 
     def __init__(self, spine: Any, columns: list[tuple[str, str]]) -> None:
@@ -564,12 +567,18 @@ class EagerResult:
         self.n = len(spine)
         self.columns = columns  # (name, dtype: int64 | float64 | string), in output order
         self.values: dict[str, Any] = {}
+        by_dtype = {d: [name for name, dt in columns if dt == d] for d in ("int64", "float64")}
+        #: the 2D arrays whose rows are the int64 and float64 features (as allocated)
+        self.blocks = {
+            "int64": np.zeros((len(by_dtype["int64"]), self.n), dtype=np.int64),
+            "float64": np.full((len(by_dtype["float64"]), self.n), np.nan),
+        }
+        self.block_names = by_dtype
+        for dtype, names in by_dtype.items():
+            for j, name in enumerate(names):
+                self.values[name] = self.blocks[dtype][j]
         for name, dtype in columns:
-            if dtype == "int64":
-                self.values[name] = np.zeros(self.n, dtype=np.int64)
-            elif dtype == "float64":
-                self.values[name] = np.full(self.n, np.nan)
-            else:
+            if dtype not in by_dtype:
                 self.values[name] = np.full(self.n, None, dtype=object)
         self.filled = {name: 0 for name, _ in columns}
 
@@ -580,6 +589,8 @@ class EagerResult:
         for name in names:
             if self.values[name].dtype == object:
                 self.values[name] = np.full(self.n, None, dtype=object)
+            elif self.values[name].dtype == np.float64:
+                self.values[name][:] = np.nan  # in place: it stays a row of its block
             else:
                 self.values[name] = np.full(self.n, np.nan)
             self.filled[name] = self.n
@@ -614,11 +625,40 @@ class EagerResult:
                 [self.spine, pl.DataFrame({name: self.values[name] for name, _ in self.columns})],
                 how="horizontal",
             )
+        from .._compat import PANDAS_3
+
+        if PANDAS_3:
+            return self._consolidated()
         data = {c: self.spine[c] for c in self.spine.columns}
         for name, dtype in self.columns:
             values = self.values.pop(name)
             data[name] = pd.array(values, dtype="string") if dtype == "string" else values
         return pd.DataFrame(data, index=self.spine.index, copy=False)
+
+    def _consolidated(self) -> pd.DataFrame:
+        """The pandas result as one block per dtype (the 2D arrays themselves, not copied)."""
+
+        index = self.spine.index
+        parts = [self.spine]
+        others = {}
+        for dtype, names in self.block_names.items():
+            block = self.blocks[dtype]
+            # rows still inside their block (an integer feature with NaN was replaced)
+            kept = [j for j, n in enumerate(names) if self.values[n].base is block]
+            if kept:
+                rows = block if len(kept) == len(names) else block[kept]
+                parts.append(
+                    pd.DataFrame(rows.T, columns=[names[j] for j in kept], index=index, copy=False)
+                )
+            others.update({n: self.values[n] for j, n in enumerate(names) if j not in kept})
+        for name, dtype in self.columns:
+            if dtype == "string":
+                others[name] = pd.array(self.values[name], dtype="string")
+        if others:
+            parts.append(pd.DataFrame(others, index=index, copy=False))
+        self.values.clear()
+        out = pd.concat(parts, axis=1)
+        return out[[*self.spine.columns, *(name for name, _ in self.columns)]]
 
 
 def lazy_select(

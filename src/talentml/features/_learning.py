@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import re
 
+from . import _learning_baseline as _lb
 from ._catalog import FeatureSpec
 from ._learning_specs import (
     _DISTINCT_KEYS,
@@ -55,6 +56,7 @@ from ._learning_specs import (
     _probes,
     _series,
     effective_expr,
+    guard_condition,
     learning_specs,
 )
 from ._pit import (
@@ -271,12 +273,18 @@ class LearningPlan:
         #: inputs that are partly missing: their guards apply (see ``effective_expr``)
         self.partial = frozenset(partial)
         self.exprs = {s.name: effective_expr(s, self.partial) for s in specs}
+        # features over the stage columns of the baseline (see ``select``)
+        self.staged = [s for s in specs if s.group == "baseline"]
+        self.stage = _lb.stage_columns() if self.staged else ({}, {})
+        self.stage_guards = {s.name: guard_condition(s, self.partial) for s in self.staged}
         self.grace, self.learning_since_us = grace, learning_since_us
         #: ``(MIN(stored) in us,)`` over every statement when already known (eager chunks)
         self.first_stored_us = first_stored_us
-        self.series = _series(windows)
-        self.probes = _probes(windows)
-        self.pairs = sorted(_needed(self.exprs.values()))
+        self.series = {**_series(windows), **_lb.baseline_series()}
+        self.probes = {**_lb.baseline_probes(), **_probes(windows)}
+        hidden = [*self.stage[0].values(), *(g for g in self.stage_guards.values() if g)]
+        staged = {s.name for s in self.staged}
+        self.pairs = sorted(_needed([e for n, e in self.exprs.items() if n not in staged] + hidden))
         self.used_series = sorted({s for s, _ in self.pairs})
         self.used_probes = [p for p in self.probes if any(pp == p for _, pp in self.pairs)]
         self.probe_no = {p: i for i, p in enumerate(self.used_probes)}
@@ -286,7 +294,7 @@ class LearningPlan:
 
     @property
     def needs_statements(self) -> bool:
-        return bool(self.used_series) or "mandatory" in self.groups
+        return bool(self.used_series) or bool({"mandatory", "onboarding", "cohort"} & self.groups)
 
     @property
     def has_series(self) -> bool:
@@ -298,10 +306,13 @@ class LearningPlan:
         """The columns of ``l_st`` this selection reads."""
         cols: set[str] = set()
         for s in self.used_series:
-            cols.update(_STATEMENT_COLUMNS.get(s, ()))
-            cols.update(_SOURCE_COLUMNS.get(self.series[s].source, ()))
+            cols.update(_STATEMENT_COLUMNS.get(s, _lb.STATEMENT_COLUMNS.get(s, ())))
+            source = self.series[s].source
+            cols.update(_lb.PASS_COLUMNS if source == "pass" else _SOURCE_COLUMNS.get(source, ()))
         if "mandatory" in self.groups:
             cols.update(("object_id", "mand", "pass_c"))
+        if {"onboarding", "cohort"} & self.groups:
+            cols.update(_lb.ONBOARDING_COLUMNS)
         order = (
             "object_id",
             "vf",
@@ -462,6 +473,10 @@ class LearningPlan:
             ("l_skv", rows),
         ]
 
+    def pass_ctes(self) -> list[tuple[str, str]]:
+        """``l_tpv``: time-to-pass facts (see :func:`talentml.features._learning_baseline.pass_ctes`)."""
+        return _lb.pass_ctes() if "pass" in self.sources else []
+
     def probe_ctes(self) -> list[tuple[str, str]]:
         """``l_pr``: the probes (``rid``, ``k``, ``t``, ``pno``)."""
         if not self.has_series:
@@ -539,6 +554,10 @@ class LearningPlan:
         if skill:
             ctes.extend(self.skill_ctes())
             union.append(row({s: s for s in skill}, "t", "l_skv"))
+        passes = self._series_of("pass")
+        if passes:
+            ctes.extend(self.pass_ctes())
+            union.append(row({s: s for s in passes}, "t", "l_tpv"))
         ctes.append(("l_ev", "\nUNION ALL\n".join(union)))
         ctes.extend(self.probe_ctes())
         return ctes
@@ -587,6 +606,8 @@ class LearningPlan:
             out["statement"] = self.statement_weights()
         if self._series_of("skill"):
             out["skill"] = "SELECT * FROM l_skv"
+        if self._series_of("pass"):
+            out["pass"] = "SELECT * FROM l_tpv"
         if self.has_series:
             out["probes"] = "SELECT rid, k, t, pno FROM l_pr ORDER BY pno, k, t"
         return out
@@ -678,8 +699,9 @@ class LearningPlan:
                 got = _kernels.distinct_counts(k, t, keys, pairs, pk, pt)
                 for (column, p), values in zip(targets, got, strict=True):
                     wide[column][rows[p]] = values
-        if "skill" in tables:
-            run(tables["skill"], self._series_of("skill"))
+        for source in ("skill", "pass"):
+            if source in tables:
+                run(tables[source], self._series_of(source))
         arrays = {"rid": pa.array(rids, type=pa.int64())}
         for column, _, _ in self.pivot_columns:
             arrays[column] = pa.array(wide[column], type=pa.float64(), from_pandas=True)
@@ -687,26 +709,29 @@ class LearningPlan:
 
     # ----------------------------------------------------------------------- final
     def final_ctes(self) -> list[tuple[str, str]]:
-        """Mandatory-compliance CTEs (when selected)."""
-        if "mandatory" not in self.groups:
-            return []
-        ep, t = self.d.epoch_us, self.t
-        # When the learning records start: given, or the first record known at as_of
-        # (with none known yet, a course never passed is not overdue: no evidence).
-        if self.learning_since_us is not None:
-            hs = f"CAST({self.learning_since_us} AS BIGINT)"
-            since_known = "TRUE"
-        elif self.first_stored_us is not None:
-            # computed once over every statement, ahead of the chunks
-            first = self.first_stored_us[0]
-            hs = f"CAST({'NULL' if first is None else int(first)} AS BIGINT)"
-            since_known = visible("h.hs", "sp.a")
-        else:
-            everything = t.get("statements_all", t["statements"])
-            hs = f"(SELECT MIN({ep('stored')}) FROM {everything})"
-            since_known = visible("h.hs", "sp.a")
+        """Mandatory-compliance, baseline and onboarding CTEs (when selected)."""
+        t = self.t
+        ctes: list[tuple[str, str]] = []
+        if _lb.SINCE_GROUPS & self.groups:
+            # When the learning records start: given, or the first record known at as_of
+            # (with none known yet, a course never passed is not overdue: no evidence).
+            hs = _lb.since_sql(
+                t,
+                self.d,
+                learning_since_us=self.learning_since_us,
+                first_stored_us=self.first_stored_us,
+            )
+            ctes.append(("l_hs", f"SELECT {hs} AS hs"))
+        since_known = "TRUE" if self.learning_since_us is not None else visible("h.hs", "sp.a")
+        if "mandatory" in self.groups:
+            ctes += self._mandatory_ctes(since_known)
+        return ctes + _lb.final_ctes(
+            self.d, t, self.groups, learning_since_us=self.learning_since_us
+        )
+
+    def _mandatory_ctes(self, since_known: str) -> list[tuple[str, str]]:
+        t = self.t
         return [
-            ("l_hs", f"SELECT {hs} AS hs"),
             (
                 "l_mcat",
                 f"SELECT DISTINCT activity_id FROM {t['catalog']} WHERE COALESCE(mandatory, FALSE)",
@@ -744,10 +769,14 @@ class LearningPlan:
             joins.append("LEFT JOIN l_piv lp ON lp.rid = sp.rid")
         if "mandatory" in self.groups:
             joins.append("LEFT JOIN l_mand lm ON lm.rid = sp.rid")
+        joins += _lb.final_joins(self.groups)
         d = self.d
-        cols = ", ".join(
-            f"CAST({_resolve(self.exprs[s.name], d, self.series)} AS "
-            f"{d.string if s.dtype == 'string' else s.sql_type}) AS {s.name}"
-            for s in self.specs
-        )
-        return f"SELECT sp.rid, {cols} FROM sp {' '.join(joins)}"
+        resolve = lambda expr: _resolve(expr, d, self.series)  # noqa: E731
+        staged = {s.name for s in self.staged}
+        cols = [
+            _lb.typed(d, resolve(self.exprs[s.name]), s) for s in self.specs if s.name not in staged
+        ]
+        level1 = f"SELECT sp.rid, {{}} FROM sp {' '.join(joins)}"
+        if not staged:
+            return level1.format(", ".join(cols))
+        return _lb.staged_select(d, level1, cols, self.specs, self.stage_guards, resolve)

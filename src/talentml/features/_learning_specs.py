@@ -18,6 +18,7 @@ __all__ = [
     "VERB_FAMILIES",
     "Series",
     "effective_expr",
+    "guard_condition",
     "learning_specs",
 ]
 
@@ -629,14 +630,23 @@ def effective_expr(spec: FeatureSpec, partial: frozenset[str] | set[str]) -> str
     makes the feature NULL on the rows where that input is unknown. With complete inputs
     the expression is the spec's own, so the values are exactly those of a complete build.
     """
+    expr = _TOKEN.sub(lambda m: _zero_unknown(m, partial), spec.expr)
+    cond = guard_condition(spec, partial)
+    if cond is None:
+        return expr
+    return f"(CASE WHEN {cond} THEN NULL ELSE {expr} END)"
 
-    def zero(m: re.Match) -> str:
-        name = m.group(1)
-        if name in UNKNOWN_SERIES and UNKNOWN_SERIES[name] not in partial:
-            return _ZERO
-        return m.group(0)
 
-    expr = _TOKEN.sub(zero, spec.expr)
+def _zero_unknown(m: re.Match, partial) -> str:
+    name = m.group(1)
+    if name in UNKNOWN_SERIES and UNKNOWN_SERIES[name] not in partial:
+        return _ZERO
+    return m.group(0)
+
+
+def guard_condition(spec: FeatureSpec, partial: frozenset[str] | set[str]) -> str | None:
+    """SQL condition (``{series@probe}`` placeholders) under which ``spec`` is NULL because a
+    partly missing input is unknown on the row; None when no guard applies."""
     conds: list[str] = []
     for g in spec.guards:
         if g.input not in partial:
@@ -649,5 +659,5 @@ def effective_expr(spec: FeatureSpec, partial: frozenset[str] | set[str]) -> str
         base = f"({{{g.base}@{g.hi}}} - {{{g.base}@{g.lo}}})"
         conds.append(f"({unknown} > {_ZERO} AND {base} - {unknown} = {_ZERO})")
     if not conds:
-        return expr
-    return f"(CASE WHEN {' OR '.join(dict.fromkeys(conds))} THEN NULL ELSE {expr} END)"
+        return None
+    return " OR ".join(dict.fromkeys(conds))

@@ -27,6 +27,8 @@ def review_specs() -> list[FeatureSpec]:
     def spec(name, description, unit, window, direction, template, dtype, expr, group="reviews"):
         needs = {
             "potential_latest": ("reviews", "reviews.potential_rating"),
+            "potential_mean_all": ("reviews", "reviews.potential_rating"),
+            "potential_change": ("reviews", "reviews.potential_rating"),
             "goal_attainment_latest": ("reviews", "reviews.goal_attainment"),
         }.get(name, ("competency_ratings",) if group == "competencies" else ("reviews",))
         return FeatureSpec(
@@ -152,6 +154,73 @@ def review_specs() -> list[FeatureSpec]:
             "CAST(cl.nb AS DOUBLE)",
             group="competencies",
         ),
+        spec(
+            "rating_mean_all",
+            "Mean overall rating (1-5) of every review submitted before as_of; missing before "
+            "the first.",
+            "rating (1-5)",
+            "all history",
+            "higher_is_better",
+            "average overall rating {value:.1f} of 5 over all reviews",
+            "float64",
+            "ra.rmean",
+        ),
+        spec(
+            "rating_trend_all",
+            "Least-squares slope of the overall rating over every visible review (rating "
+            "points per cycle); missing with fewer than two.",
+            "rating points per cycle",
+            "all history",
+            "higher_is_better",
+            "overall rating trend of {value:+.2f} points per review cycle over all reviews",
+            "float64",
+            "CASE WHEN ra.na >= 2 THEN (ra.na * ra.axy - ra.ax * ra.ay) "
+            "/ (ra.na * ra.axx - ra.ax * ra.ax) END",
+        ),
+        spec(
+            "potential_mean_all",
+            "Mean potential rating (1-3) of every visible review with one; missing if never rated.",
+            "rating (1-3)",
+            "all history",
+            "higher_is_better",
+            "average potential rating {value:.1f} of 3 over all reviews",
+            "float64",
+            "ra.pmean",
+        ),
+        spec(
+            "potential_change",
+            "Potential rating of the latest visible review minus that of the previous one; "
+            "missing unless both are rated.",
+            "rating points",
+            "latest two reviews",
+            "higher_is_better",
+            "potential rating changed by {value:+.0f} since the previous review",
+            "float64",
+            "(ra.pot1 - ra.pot2)",
+        ),
+        spec(
+            "competency_mean_all",
+            "Mean of every competency rating (1-5) of every visible review cycle.",
+            "rating (1-5)",
+            "all history",
+            "higher_is_better",
+            "average competency rating {value:.1f} of 5 over all review cycles",
+            "float64",
+            ratio("cl.sm_all", "cl.n_all"),
+            group="competencies",
+        ),
+        spec(
+            "competency_mean_change",
+            "Mean competency rating of the latest visible review cycle minus that of the "
+            "previous one; missing with fewer than two cycles.",
+            "rating points",
+            "latest two review cycles",
+            "higher_is_better",
+            "average competency rating changed by {value:+.1f} since the previous cycle",
+            "float64",
+            f"({ratio('cl.sm', 'cl.n')} - {ratio('cl.sm2', 'cl.n2')})",
+            group="competencies",
+        ),
     ]
 
 
@@ -205,6 +274,12 @@ def review_ctes(
                   MAX(CASE WHEN rn = 1 THEN rating END) AS r1,
                   MAX(CASE WHEN rn = 2 THEN rating END) AS r2,
                   MAX(CASE WHEN rn = 1 THEN pot END) AS pot1,
+                  MAX(CASE WHEN rn = 2 THEN pot END) AS pot2,
+                  AVG(rating) AS rmean, AVG(pot) AS pmean,
+                  CAST(COUNT(rating) AS DOUBLE) AS na,
+                  SUM(CASE WHEN rating IS NOT NULL THEN {x} END) AS ax, SUM(rating) AS ay,
+                  SUM(CASE WHEN rating IS NOT NULL THEN {x} * {x} END) AS axx,
+                  SUM({x} * rating) AS axy,
                   MAX(CASE WHEN rn = 1 THEN goal END) AS goal1,
                   MAX(CASE WHEN rn = 1 THEN su END) AS su1,
                   CAST(SUM(CASE WHEN rn <= {n} THEN 1 ELSE 0 END) AS DOUBLE) AS n3,
@@ -241,10 +316,14 @@ def review_ctes(
         ctes.append(
             (
                 "c_l",
-                """SELECT rid, mn, sm, n, nb FROM (
+                """SELECT rid, MAX(CASE WHEN rn = 1 THEN mn END) AS mn,
+                  MAX(CASE WHEN rn = 1 THEN sm END) AS sm, MAX(CASE WHEN rn = 1 THEN n END) AS n,
+                  MAX(CASE WHEN rn = 1 THEN nb END) AS nb,
+                  MAX(CASE WHEN rn = 2 THEN sm END) AS sm2, MAX(CASE WHEN rn = 2 THEN n END) AS n2,
+                  SUM(sm) AS sm_all, SUM(n) AS n_all FROM (
                   SELECT c.*, ROW_NUMBER() OVER (PARTITION BY rid
                     ORDER BY su DESC, cycle_id DESC) AS rn FROM c_v c) z
-                WHERE rn = 1""",
+                GROUP BY rid""",
             )
         )
         joins.append("LEFT JOIN c_l cl ON cl.rid = sp.rid")

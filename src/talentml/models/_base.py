@@ -349,10 +349,11 @@ class _XGBModel(BaseEstimator):
             "verbosity": 1,
             "device": self.device,
         }
+        resolved = getattr(self, "_resolved", {})
         for name in XGB_PARAMS:
             if name == "n_estimators":
                 continue
-            value = getattr(self, name)
+            value = resolved.get(name, getattr(self, name))
             params[_XGB_NAMES.get(name, name)] = value
         nthread = resolve_n_jobs(self.n_jobs)
         if nthread is not None:
@@ -604,6 +605,7 @@ class _XGBModel(BaseEstimator):
         n_estimators: int | None = None,
         desc: str = "boosting",
         base_margin_hint: float | None = None,
+        early_stopping_rounds: int | None = None,
     ) -> tuple[xgb.Booster, dict[str, Any]]:
         """Train one booster on ``frame`` (rows in ``valid`` kept aside for early stopping)."""
         params = self._xgb_params(objective, seed=seed)
@@ -615,7 +617,9 @@ class _XGBModel(BaseEstimator):
         if base_margin_hint is not None and "base_score" not in (self.xgb_params or {}):
             params["base_score"] = base_margin_hint
         params.update(extra or {})
-        n_rounds = int(self.n_estimators if n_estimators is None else n_estimators)
+        if n_estimators is None:
+            n_estimators = getattr(self, "_resolved", {}).get("n_estimators", self.n_estimators)
+        n_rounds = int(n_estimators)
         if n_rounds < 1:
             raise ValueError(f"n_estimators must be >= 1, got {n_rounds}")
 
@@ -631,7 +635,9 @@ class _XGBModel(BaseEstimator):
             return out
 
         nthread = resolve_n_jobs(self.n_jobs) or -1
-        rounds = self.early_stopping_rounds
+        rounds = (
+            self.early_stopping_rounds if early_stopping_rounds is None else early_stopping_rounds
+        )
         if valid is not None and valid.any() and rounds:
             fit_rows = ~valid
             dtrain = xgb.QuantileDMatrix(
@@ -668,6 +674,7 @@ class _XGBModel(BaseEstimator):
         meta: dict[str, Any] = {"monotone_constraints": monotone, "n_rounds": n_rounds}
         if rounds:
             best = int(booster.best_iteration)
+            meta["best_score"] = float(booster.best_score)
             booster = booster[: best + 1]
             meta["best_iteration"] = best
             logger.info("%s: early stopping kept %d of %d trees", desc, best + 1, n_rounds)

@@ -1,11 +1,18 @@
-"""Probability calibration on held-out rows: isotonic (stored as knots) or sigmoid (Platt).
+"""Probability calibration on held-out rows: isotonic (strictly monotone) or sigmoid (Platt).
 
 Both calibrators map the booster's *margin* (log-odds) to a probability, and both are stored
 as plain numbers so a saved model needs no pickle:
 
-* isotonic: the knots ``x`` (margins) and ``y`` (probabilities) of scikit-learn's
-  :class:`~sklearn.isotonic.IsotonicRegression`; prediction is linear interpolation between
-  knots, clipped at the ends (exactly what ``IsotonicRegression(out_of_bounds="clip")`` does);
+* isotonic: scikit-learn's :class:`~sklearn.isotonic.IsotonicRegression` (pool adjacent
+  violators) fitted on the calibration rows; its blocks become knots at each block's mean
+  margin, prediction interpolates linearly between knots and continues past the first and
+  last knot with a logistic tail whose slope is the Platt slope of the same rows. The map is
+  strictly increasing, so the calibrated probabilities rank rows exactly as the booster does
+  (same ROC AUC, no plateau of tied scores at the top of a list), while the knots keep the
+  isotonic fit's calibration. ``experiments/calibration.py`` measures it against the step
+  function and Platt scaling on the demo's flight-risk split (docs/models.md).
+  Models saved before (state ``"isotonic"``, the step function's knots interpolated and
+  clipped) load and predict as they did;
 * sigmoid: ``p = 1 / (1 + exp(-(a * margin + b)))`` fitted by weighted maximum likelihood.
 """
 
@@ -16,7 +23,7 @@ from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.special import expit
+from scipy.special import expit, logit
 from sklearn.isotonic import IsotonicRegression
 
 logger = logging.getLogger(__name__)
@@ -32,13 +39,7 @@ def fit_calibrator(
     y = np.asarray(y, dtype=np.float64)
     w = np.ones_like(margin) if weight is None else np.asarray(weight, dtype=np.float64)
     if method == "isotonic":
-        iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0, increasing=True)
-        iso.fit(margin, y, sample_weight=w)
-        return {
-            "method": "isotonic",
-            "x": iso.X_thresholds_.astype(np.float64).tolist(),
-            "y": iso.y_thresholds_.astype(np.float64).tolist(),
-        }
+        return _isotonic_interp(margin, y, w)
     if method == "sigmoid":
         a, b = _platt(margin, y, w)
         return {"method": "sigmoid", "a": a, "b": b}
@@ -50,13 +51,52 @@ def apply_calibrator(state: dict[str, Any] | None, margin: np.ndarray) -> np.nda
     margin = np.asarray(margin, dtype=np.float64)
     if state is None:
         return expit(margin)
-    if state["method"] == "isotonic":
+    method = state["method"]
+    if method == "isotonic_interp":
+        x = np.asarray(state["x"], dtype=np.float64)
+        y = np.asarray(state["y"], dtype=np.float64)
+        out = np.interp(margin, x, y)
+        slope = float(state["slope"])
+        low, high = margin < x[0], margin > x[-1]
+        out[low] = expit(logit(y[0]) + slope * (margin[low] - x[0]))
+        out[high] = expit(logit(y[-1]) + slope * (margin[high] - x[-1]))
+        return out
+    if method == "isotonic":  # the step function of models saved before isotonic_interp
         x = np.asarray(state["x"], dtype=np.float64)
         y = np.asarray(state["y"], dtype=np.float64)
         if len(x) == 1:
             return np.full_like(margin, y[0])
         return np.interp(margin, x, y)
     return expit(state["a"] * margin + state["b"])
+
+
+#: Knot probabilities stay this far inside (0, 1), so that the logistic tails are defined.
+_EPS = 1e-9
+
+
+def _isotonic_interp(margin: np.ndarray, y: np.ndarray, w: np.ndarray) -> dict[str, Any]:
+    """Isotonic fit turned into a strictly increasing map: block means as knots, logistic tails."""
+    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0, increasing=True)
+    fitted = iso.fit(margin, y, sample_weight=w).predict(margin)
+    order = np.argsort(margin, kind="stable")
+    xs, fs, ws = margin[order], fitted[order], w[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(fs) != 0) + 1]
+    weight = np.add.reduceat(ws, starts)
+    keep = weight > 0
+    centers = (np.add.reduceat(ws * xs, starts)[keep]) / weight[keep]
+    values = np.clip(fs[starts][keep], _EPS, 1.0 - _EPS)
+    slope, intercept = _platt(margin, y, w)
+    if len(centers) < 2 or not np.all(np.diff(centers) > 0) or not np.all(np.diff(values) > 0):
+        # one block (no ranking signal in the calibration rows) or degenerate knots: Platt
+        logger.info("isotonic calibration found %d block(s): using a sigmoid", len(centers))
+        return {"method": "sigmoid", "a": slope, "b": intercept}
+    return {
+        "method": "isotonic_interp",
+        "x": centers.tolist(),
+        "y": values.tolist(),
+        # the tails continue the map with the Platt slope (strictly increasing when > 0)
+        "slope": max(float(slope), 1e-3),
+    }
 
 
 def _platt(margin: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[float, float]:

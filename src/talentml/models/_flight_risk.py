@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import fmt_rows
 from ._classifier import _CalibratedClassifier
-from ._params import SHARED_ATTRIBUTES_DOC, XGB_PARAMS_DOC
+from ._params import CLASSIFIER_XGB_PARAMS_DOC, SHARED_ATTRIBUTES_DOC
 from ._survival import breslow, cumulative_hazard
 
 __all__ = ["FLIGHT_RISK_MONOTONE", "FlightRisk"]
@@ -57,12 +57,15 @@ class FlightRisk(_CalibratedClassifier):
         and trains on all rows.
     calibration_fraction : float, default 0.2
         Fraction of employees (rows without ``employee_id``) held out for calibration.
-    calibration_cv : int, optional
+    calibration_cv : int, "auto" or None, default "auto"
         Cross-fitted calibration: ``k`` boosters, each trained without one of ``k`` folds of
         employees, give every labelled row an out-of-fold margin; the calibrator is fitted on
         all of them and the final booster on every labelled row (``calibration_fraction`` is
         then unused). Costs ``k`` more boosters; worth it on small tables, where holding out
-        a fifth of the rows costs the booster more than it gains the calibrator.
+        a fifth of the rows costs the booster more than it gains the calibrator. ``"auto"``:
+        5 folds below 20,000 labelled rows or 1,000 employees in the rarer class, a held-out
+        ``calibration_fraction`` above (the choice is in ``calibration_cv_``). None: always
+        the held-out fraction.
     survival : bool, default True
         Also fit the Cox survival view when ``y`` holds ``duration_days`` and ``event``.
     survival_n_estimators : int, optional
@@ -87,6 +90,13 @@ class FlightRisk(_CalibratedClassifier):
         Breslow's baseline cumulative hazard at the distinct event times (days).
     n_train_, n_calibration_, n_unlabeled_ : int
         Rows used by the booster, by the calibrator, and left out for lack of a label.
+    max_depth_ : int
+        The tree depth used (chosen when ``max_depth="auto"``).
+    complexity_ : list of dict
+        The search of ``"auto"``: one entry per depth tried (``max_depth``, ``rounds``,
+        ``validation_logloss``, ``chosen``); empty when depth and rounds were given.
+    calibration_cv_ : int or None
+        The folds of cross-fitted calibration used (None: a held-out fraction).
     {attributes}
 
     See Also
@@ -130,9 +140,9 @@ class FlightRisk(_CalibratedClassifier):
         self,
         *,
         horizon: str = "180D",
-        n_estimators: int = 300,
+        n_estimators: int | str = "auto",
         learning_rate: float = 0.05,
-        max_depth: int = 4,
+        max_depth: int | str = "auto",
         min_child_weight: float = 5.0,
         subsample: float = 0.8,
         colsample_bytree: float = 0.8,
@@ -155,7 +165,7 @@ class FlightRisk(_CalibratedClassifier):
         validation_fraction: float = 0.1,
         calibration: str | None = "isotonic",
         calibration_fraction: float = 0.2,
-        calibration_cv: int | None = None,
+        calibration_cv: int | str | None = "auto",
         survival: bool = True,
         survival_n_estimators: int | None = None,
         survival_max_rows: int | None = 300_000,
@@ -228,9 +238,11 @@ class FlightRisk(_CalibratedClassifier):
         >>> rng = np.random.default_rng(1)
         >>> X = pd.DataFrame({"a": rng.normal(size=400)})
         >>> y = (X["a"] + rng.normal(size=400) > 1).astype(int)
-        >>> model = FlightRisk(n_estimators=30, random_state=0).fit(X, y)
-        >>> model.n_train_, model.n_calibration_
-        (320, 80)
+        >>> model = FlightRisk(random_state=0).fit(X, y)
+        >>> model.calibration_cv_, model.n_train_, model.n_calibration_  # cross-fitted
+        (5, 400, 400)
+        >>> [(r["max_depth"], r["chosen"]) for r in model.complexity_]
+        [(1, True), (2, False), (4, False), (6, False)]
         """
         frame, label_frame, _, weight, _ = self._fit_classifier(X, y, sample_weight)
         self.survival_booster_ = None
@@ -467,5 +479,5 @@ class FlightRisk(_CalibratedClassifier):
 
 
 FlightRisk.__doc__ = FlightRisk.__doc__.format(
-    xgb_params=XGB_PARAMS_DOC, attributes=SHARED_ATTRIBUTES_DOC
+    xgb_params=CLASSIFIER_XGB_PARAMS_DOC, attributes=SHARED_ATTRIBUTES_DOC
 )

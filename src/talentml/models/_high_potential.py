@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._classifier import _CalibratedClassifier
-from ._params import SHARED_ATTRIBUTES_DOC, XGB_PARAMS_DOC
+from ._params import CLASSIFIER_XGB_PARAMS_DOC, SHARED_ATTRIBUTES_DOC
 
 __all__ = ["HIGH_POTENTIAL_MONOTONE", "HighPotential"]
 
@@ -42,12 +42,15 @@ class HighPotential(_CalibratedClassifier):
         and trains on all rows.
     calibration_fraction : float, default 0.2
         Fraction of employees (rows without ``employee_id``) held out for calibration.
-    calibration_cv : int, optional
+    calibration_cv : int, "auto" or None, default "auto"
         Cross-fitted calibration: ``k`` boosters, each trained without one of ``k`` folds of
         employees, give every labelled row an out-of-fold margin; the calibrator is fitted on
         all of them and the final booster on every labelled row (``calibration_fraction`` is
         then unused). Costs ``k`` more boosters; worth it on small tables, where holding out
-        a fifth of the rows costs the booster more than it gains the calibrator.
+        a fifth of the rows costs the booster more than it gains the calibrator. ``"auto"``:
+        5 folds below 20,000 labelled rows or 1,000 employees in the rarer class, a held-out
+        ``calibration_fraction`` above (the choice is in ``calibration_cv_``). None: always
+        the held-out fraction.
     scale_pos_weight : float, optional
         XGBoost's weight of the positive class (leave None for calibrated probabilities).
     {xgb_params}
@@ -60,6 +63,13 @@ class HighPotential(_CalibratedClassifier):
         The calibrator's state (isotonic knots or sigmoid coefficients).
     n_train_, n_calibration_, n_unlabeled_ : int
         Rows used by the booster, by the calibrator, and left out for lack of a label.
+    max_depth_ : int
+        The tree depth used (chosen when ``max_depth="auto"``).
+    complexity_ : list of dict
+        The search of ``"auto"``: one entry per depth tried (``max_depth``, ``rounds``,
+        ``validation_logloss``, ``chosen``); empty when depth and rounds were given.
+    calibration_cv_ : int or None
+        The folds of cross-fitted calibration used (None: a held-out fraction).
     {attributes}
 
     See Also
@@ -90,9 +100,9 @@ class HighPotential(_CalibratedClassifier):
         self,
         *,
         horizon: str = "365D",
-        n_estimators: int = 300,
+        n_estimators: int | str = "auto",
         learning_rate: float = 0.05,
-        max_depth: int = 4,
+        max_depth: int | str = "auto",
         min_child_weight: float = 5.0,
         subsample: float = 0.8,
         colsample_bytree: float = 0.8,
@@ -115,7 +125,7 @@ class HighPotential(_CalibratedClassifier):
         validation_fraction: float = 0.1,
         calibration: str | None = "isotonic",
         calibration_fraction: float = 0.2,
-        calibration_cv: int | None = None,
+        calibration_cv: int | str | None = "auto",
         n_jobs: int | None = None,
         random_state: Any = None,
         device: str = "cpu",
@@ -189,5 +199,5 @@ class HighPotential(_CalibratedClassifier):
 
 
 HighPotential.__doc__ = HighPotential.__doc__.format(
-    xgb_params=XGB_PARAMS_DOC, attributes=SHARED_ATTRIBUTES_DOC
+    xgb_params=CLASSIFIER_XGB_PARAMS_DOC, attributes=SHARED_ATTRIBUTES_DOC
 )

@@ -57,6 +57,30 @@ n_estimators : int, default 300
     xgb_params : dict, optional
         Any other XGBoost parameter, passed through (they win over the above)."""
 
+#: The classifiers' version: ``n_estimators`` and ``max_depth`` adapt to the data by default.
+CLASSIFIER_XGB_PARAMS_DOC = XGB_PARAMS_DOC.replace(
+    """n_estimators : int, default 300
+        Boosting rounds (trees). With ``early_stopping_rounds``, the maximum.
+    learning_rate : float, default 0.05
+        Shrinkage (XGBoost ``eta``).
+    max_depth : int, default 4
+        Maximum tree depth (0: unlimited, with ``grow_policy="lossguide"``).""",
+    """n_estimators : int or "auto", default "auto"
+        Boosting rounds (trees). ``"auto"``: chosen by early stopping (50 rounds of patience,
+        at most 2,000) on a fifth of the employees held out, then the booster is refit on
+        every training row with 1.1 times the rounds found. An integer: exactly that many
+        (with ``early_stopping_rounds``, the maximum).
+    learning_rate : float, default 0.05
+        Shrinkage (XGBoost ``eta``).
+    max_depth : int or "auto", default "auto"
+        Maximum tree depth (0: unlimited, with ``grow_policy="lossguide"``). ``"auto"``: the
+        depth of 1, 2, 4 or 6 with the lowest log loss on the held-out employees, or a
+        shallower one within a standard error of it (of the row-by-row loss difference), so
+        a small table of mostly main effects gets an additive model and a large one with
+        interactions gets deep trees; the search runs on at most 100,000 rows and its
+        figures are in ``complexity_``. Below 200 labelled rows: depth 2 and 100 rounds.""",
+)
+
 SHARED_ATTRIBUTES_DOC = """\
 booster_ : xgboost.Booster
         The main booster (see ``margin_kind_``).

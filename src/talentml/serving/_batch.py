@@ -9,8 +9,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..config import show_progress as _show_progress
-from ..tracking._log import PredictionLog
 from ._load import ServedModel, _log_from, load, records
+from ._predlog import PredictionLog
 from ._scorer import Scorer
 
 __all__ = ["score_batch"]
@@ -28,12 +28,17 @@ def score_batch(
     reasons: bool = True,
     log: PredictionLog | str | os.PathLike | bool | None = None,
     show_progress: bool | None = None,
+    on_missing: str | None = None,
 ) -> pd.DataFrame:
     """Score every row of ``X`` (a whole spine) in chunks: score, band, reasons, version, id.
 
     Reasons come from :class:`talentml.explain.Explainer` in its fast mode (talentml's exact
     path-table TreeSHAP, ``method="tables"``, vectorized reason texts), the same reasons the
-    one-employee path gives.
+    one-employee path gives. Every chunk passes the input guard (:class:`InputGuard`): a
+    sensitive attribute or a label column is refused, each row gets its ``input_warnings``;
+    a row on imputed evidence gets the band ``"low confidence"``, or with
+    ``on_missing="refuse"`` the band ``"refused"``, no score and no reasons (the other rows
+    are scored).
 
     Parameters
     ----------
@@ -55,6 +60,9 @@ def score_batch(
         passed as ``model`` logs only when ``log`` is given.
     show_progress : bool, optional
         tqdm bar over rows (default: the talentml setting).
+    on_missing : {"flag", "refuse"}, optional
+        Rows on imputed evidence: ``"low confidence"`` or ``"refused"`` (default: the
+        model's).
 
     Returns
     -------
@@ -94,11 +102,17 @@ def score_batch(
     ) as bar:
         for start in range(0, max(n, 1), chunk_size):
             chunk = X.iloc[start : start + chunk_size]
-            out, digests, codes = scorer._predict(
-                chunk, k=k, direction=direction, digests=target.enabled, reasons=reasons
+            out, digests, codes, warned = scorer._predict(
+                chunk,
+                k=k,
+                direction=direction,
+                digests=target.enabled,
+                reasons=reasons,
+                on_missing=on_missing,
+                refuse_rows=True,
             )
             if target.enabled:
-                target.write(records(out, digests, codes))
+                target.write(records(out, digests, codes, warned))
             parts.append(out)
             bar.update(len(chunk))
     result = pd.concat(parts) if len(parts) > 1 else parts[0]

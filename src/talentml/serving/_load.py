@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from ..tracking._log import PredictionLog
+from ..config import show_progress as _show_progress
+from ._integrity import DIGEST_TAG, ModelIntegrityError, find_pickles
+from ._predlog import PredictionLog
 from ._scorer import Scorer
 
 __all__ = ["ServedModel", "load", "predict"]
@@ -85,8 +88,13 @@ class ServedModel:
         *,
         k: int | None = None,
         direction: str | None = None,
+        on_missing: str | None = None,
     ) -> pd.DataFrame:
         """Predict with reasons for each row of ``X`` and record it in the prediction log.
+
+        The request is checked by the input guard first (:class:`InputGuard`): a sensitive
+        attribute or a label is refused, each row gets its ``input_warnings``, and a row on
+        imputed evidence is answered ``"low confidence"`` or refused (``on_missing``).
 
         Parameters
         ----------
@@ -98,12 +106,23 @@ class ServedModel:
             Reasons per row (default: the model's, 3).
         direction : {"up", "down", "both"}, optional
             Which drivers are reasons (default: the model's, ``"up"``).
+        on_missing : {"flag", "refuse"}, optional
+            Rows on imputed evidence: band ``"low confidence"``, or refuse the request
+            (default: the model's, ``"flag"``).
 
         Returns
         -------
         pandas.DataFrame
             ``employee_id`` (when given), ``score``, ``band``, ``reasons`` (JSON text),
-            ``model_name``, ``model_version``, ``prediction_id``.
+            ``input_warnings`` (JSON text), ``model_name``, ``model_version``,
+            ``prediction_id``.
+
+        Raises
+        ------
+        talentml.exceptions.PurposeLimitationError
+            A sensitive attribute or a label in the request.
+        InputRefusedError
+            Rows on imputed evidence with ``on_missing="refuse"``.
 
         Examples
         --------
@@ -121,19 +140,27 @@ class ServedModel:
         'no learning activity for 200 days (median of all employees: 24)'
         """
         rows = [X] if isinstance(X, Mapping) else X
-        out, digests, codes = self.scorer._predict(
-            _as_input(rows), k=k, direction=direction, digests=self.log.enabled
+        out, digests, codes, warned = self.scorer._predict(
+            _as_input(rows),
+            k=k,
+            direction=direction,
+            digests=self.log.enabled,
+            on_missing=on_missing,
         )
         if self.log.enabled:
-            self.log.write(records(out, digests, codes))
+            self.log.write(records(out, digests, codes, warned))
         return out
 
 
 def records(
-    out: pd.DataFrame, digests: list[str] | None, codes: list[list[str]]
+    out: pd.DataFrame,
+    digests: list[str] | None,
+    codes: list[list[str]],
+    warned: list[list[str]] | None = None,
 ) -> list[dict[str, Any]]:
     """Prediction-log records of a prediction frame (no inputs, only their digests)."""
     ids = out["employee_id"].tolist() if "employee_id" in out.columns else [None] * len(out)
+    warned = warned if warned is not None else [[] for _ in range(len(out))]
     return [
         {
             "prediction_id": pid,
@@ -144,8 +171,9 @@ def records(
             "score": float(score),
             "band": band,
             "reasons": code,
+            "input_warnings": warning,
         }
-        for pid, name, version, eid, digest, score, band, code in zip(
+        for pid, name, version, eid, digest, score, band, code, warning in zip(
             out["prediction_id"].tolist(),
             out["model_name"].tolist(),
             out["model_version"].tolist(),
@@ -154,9 +182,26 @@ def records(
             out["score"].tolist(),
             out["band"].tolist(),
             codes,
+            warned,
             strict=True,
         )
     ]
+
+
+@contextlib.contextmanager
+def quiet_mlflow_downloads() -> Iterator[None]:
+    """MLflow's artifact-download progress bars follow talentml's ``show_progress`` setting
+    (``TALENTML_SHOW_PROGRESS``), not MLflow's default of always on."""
+    name = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
+    before = os.environ.get(name)
+    os.environ[name] = "true" if _show_progress() else "false"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
 
 
 def _as_input(X: Any) -> pd.DataFrame | list:
@@ -185,7 +230,10 @@ def _log_from(
 
 def scorer_dir(model_uri: str | os.PathLike) -> tuple[Path, dict[str, Any]]:
     """The local scorer directory of a talentml model (downloaded when remote), and the
-    ``MLmodel`` metadata (empty for a bare scorer directory)."""
+    ``MLmodel`` metadata (empty for a bare scorer directory).
+
+    A pickle anywhere in an MLflow model directory is refused (:class:`ModelIntegrityError`).
+    """
     path = Path(str(model_uri))
     if path.is_dir() and (path / "serving.json").is_file():
         return path, {}
@@ -194,7 +242,15 @@ def scorer_dir(model_uri: str | os.PathLike) -> tuple[Path, dict[str, Any]]:
     else:
         import mlflow
 
-        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=str(model_uri)))
+        with quiet_mlflow_downloads():
+            local = Path(mlflow.artifacts.download_artifacts(artifact_uri=str(model_uri)))
+    pickles = find_pickles(local)
+    if pickles:
+        raise ModelIntegrityError(
+            f"{model_uri}: refused: the model holds pickle file(s) {pickles[:10]}; talentml "
+            "models are UBJ and JSON only, so a pickle was slipped in. Do not serve this copy: "
+            "log the model again from its training run."
+        )
     from mlflow.models import Model
 
     meta = Model.load(str(local / "MLmodel"))
@@ -205,8 +261,43 @@ def scorer_dir(model_uri: str | os.PathLike) -> tuple[Path, dict[str, Any]]:
             f"{model_uri} is not a talentml model: its python_function flavor has no "
             f"{ARTIFACT_KEY!r} artifact (artifacts: {sorted(artifacts)})"
         )
-    info = {"model_id": getattr(meta, "model_id", None), "run_id": meta.run_id}
+    info = {
+        "model_id": getattr(meta, "model_id", None),
+        "run_id": meta.run_id,
+        "metadata_digest": (meta.metadata or {}).get(DIGEST_TAG),
+    }
     return local / artifacts[ARTIFACT_KEY]["path"], info
+
+
+def recorded_digest(info: Mapping[str, Any], model_uri: str, *, warn: bool = True) -> str | None:
+    """The artifact digest the tracking store recorded for a logged model (its tag
+    ``talentml.artifact_sha256``); None when the store cannot say."""
+    model_id = info.get("model_id")
+    if not model_id:
+        return None
+    try:
+        from mlflow import MlflowClient
+
+        logged = MlflowClient().get_logged_model(model_id)
+    except Exception as err:  # the store may be unreachable or not hold this model
+        logger.warning(
+            "%s: the tracking store has no record of logged model %s (%s): its files are "
+            "checked against their own manifest only",
+            model_uri,
+            model_id,
+            type(err).__name__,
+        )
+        return None
+    digest = (logged.tags or {}).get(DIGEST_TAG)
+    if digest is None and warn:
+        logger.warning(
+            "%s: logged model %s has no %s tag (logged by an older talentml): its files are "
+            "checked against their own manifest only",
+            model_uri,
+            model_id,
+            DIGEST_TAG,
+        )
+    return digest
 
 
 def registered_version(model_uri: str) -> tuple[str, str] | None:
@@ -234,7 +325,10 @@ def load(
     """Load a talentml model for serving in process: ``.predict(df)`` gives score and reasons.
 
     The model is read from its artifacts (UBJ boosters and JSON, never pickle), so loading
-    does not depend on ``MLFLOW_ALLOW_PICKLE_DESERIALIZATION``. For a registered model
+    does not depend on ``MLFLOW_ALLOW_PICKLE_DESERIALIZATION``. Its files are checked first:
+    a pickle anywhere in the model, a file whose SHA-256 differs from the manifest written
+    with it, or a manifest that is not the one recorded in the tracking store when the model
+    was logged is refused (:class:`ModelIntegrityError`). For a registered model
     (``models:/name@champion``, ``models:/name/3``) the version predictions carry is read
     from the registry; it is also written into the model at registration, which is where
     ``mlflow models serve`` reads it.
@@ -258,6 +352,11 @@ def load(
     ServedModel
         With ``.predict(df)``.
 
+    Raises
+    ------
+    ModelIntegrityError
+        A tampered model artifact.
+
     Examples
     --------
     >>> import tempfile, numpy as np, pandas as pd
@@ -274,7 +373,8 @@ def load(
     local, info = scorer_dir(model_uri)
     name = version = None
     reg = registered_version(str(model_uri)) if info else None
-    scorer = Scorer.load(local)
+    expected = recorded_digest(info, str(model_uri)) if info else None
+    scorer = Scorer.load(local, expected_digest=expected)
     if reg is not None:
         name, version = reg
         if scorer.model_version not in (version, "unregistered") or scorer.model_name != name:
@@ -300,6 +400,7 @@ def predict(
     k: int | None = None,
     direction: str | None = None,
     log: PredictionLog | str | os.PathLike | bool | None = "auto",
+    on_missing: str | None = None,
 ) -> pd.DataFrame:
     """One-call predict: score, band, reasons, model version and prediction id per row.
 
@@ -316,6 +417,8 @@ def predict(
     log : PredictionLog, path, bool or None, default "auto"
         The prediction log when ``model`` is a URI, path or Scorer (see :func:`load`); a
         :class:`ServedModel` keeps its own.
+    on_missing : {"flag", "refuse"}, optional
+        Rows on imputed evidence: band ``"low confidence"``, or refuse (default: the model's).
 
     Returns
     -------
@@ -340,4 +443,4 @@ def predict(
         served = ServedModel(model, log=_log_from(log, None))
     else:
         served = load(model, log=log)
-    return served.predict(X, k=k, direction=direction)
+    return served.predict(X, k=k, direction=direction, on_missing=on_missing)

@@ -19,8 +19,17 @@ A :class:`Scorer` wraps a fitted talentml model with what serving needs and noth
   at or before its ``as_of`` (the latest one without ``as_of``). One employee needs no
   DataFrame between the input and the answer (about a millisecond).
 
+* **Guard.** Every request is checked against the model's training profile
+  (:class:`~talentml.serving.TrainingProfile`) by the :class:`~talentml.serving.InputGuard`:
+  sensitive attributes or labels are refused; each row gets ``input_warnings`` (a value
+  missing where training never was, outside the training range, an unknown category, a
+  value of the wrong type converted, columns the model does not use); a row on imputed
+  evidence is answered with the band ``"low confidence"`` (``on_missing="flag"``) or refused
+  (``on_missing="refuse"``).
+
 A scorer is saved as a directory (``model/`` from :func:`talentml.models.save_model`,
-``serving.json``, ``catalog.json``, ``reasons.json``): JSON and UBJ only, never pickle.
+``serving.json``, ``catalog.json``, ``reasons.json``, ``profile.json`` and ``manifest.json``
+with the SHA-256 of every file): JSON and UBJ only, never pickle.
 """
 
 from __future__ import annotations
@@ -28,7 +37,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -38,9 +46,25 @@ import orjson
 import pandas as pd
 
 from ..explain import ReasonCoder
-from ..tracking._log import canonical_digests
+from ._bands import (
+    _DEFAULT_LABELS,
+    BANDS_DOC,
+    MAX_K,
+    Bands,
+    _catalog_frame,
+    _catalog_records,
+    _check_k,
+    _digest_rows,
+    _missing,
+    _new_ids,
+)
+from ._guard import LOW_CONFIDENCE, ON_MISSING, REFUSED, InputGuard, warning_codes
+from ._inputs import encode_frame, encode_values
+from ._integrity import MANIFEST, verify_model_dir, write_manifest
+from ._predlog import canonical_digests
+from ._profile import TrainingProfile
 
-__all__ = ["BANDS_DOC", "SERVING_FORMAT", "Bands", "Scorer"]
+__all__ = ["BANDS_DOC", "MAX_K", "SERVING_FORMAT", "Bands", "Scorer"]
 
 logger = logging.getLogger(__name__)
 
@@ -49,163 +73,22 @@ SERVING_FORMAT = "talentml.serving/1"
 #: Rows up to which the lean one-employee path is used.
 SMALL_ROWS = 32
 #: Output columns, after ``employee_id`` when the input has it.
-OUTPUT_COLUMNS = ("score", "band", "reasons", "model_name", "model_version", "prediction_id")
+OUTPUT_COLUMNS = (
+    "score",
+    "band",
+    "reasons",
+    "input_warnings",
+    "model_name",
+    "model_version",
+    "prediction_id",
+)
 MSG_SERVED_PEERS = (
     "Scorer: peers={peers!r} cannot be served: a request carries no employees table to rebuild "
     "teams, nor labels of the reference rows; use peers='auto', 'all', a column of the "
     "request (e.g. 'job_family') or None"
 )
-#: How bands are defined (quoted in the model card and the docs).
-BANDS_DOC = (
-    "band = labels[i] where thresholds[i-1] <= score < thresholds[i] (the first label below "
-    "the first threshold, the last at or above the last one)"
-)
 _TASKS = {"FlightRisk": "probability", "HighPotential": "probability", "RampUp": "days"}
-_DEFAULT_LABELS = {"probability": ("low", "medium", "high"), "days": ("fast", "typical", "slow")}
-MAX_K = 20
 _DIRECTIONS = ("both", "up", "down")
-
-
-class Bands:
-    """Ordered score bands: ``labels`` separated by ascending ``thresholds``.
-
-    Parameters
-    ----------
-    thresholds : sequence of float
-        Ascending cut points (one fewer than ``labels``).
-    labels : sequence of str
-        Band names, lowest scores first.
-    source : str, default "given"
-        How the thresholds were set (e.g. ``"training percentiles 70, 90"``).
-
-    Examples
-    --------
-    >>> from talentml.serving import Bands
-    >>> bands = Bands([0.2, 0.5], ["low", "medium", "high"])
-    >>> bands.assign([0.1, 0.2, 0.7]).tolist()
-    ['low', 'medium', 'high']
-    """
-
-    def __init__(
-        self, thresholds: Sequence[float], labels: Sequence[str], *, source: str = "given"
-    ) -> None:
-        t = np.asarray(list(thresholds), dtype=np.float64)
-        labels = [str(x) for x in labels]
-        if t.ndim != 1 or len(labels) != len(t) + 1:
-            raise ValueError(
-                f"bands need one more label than thresholds, got {len(labels)} labels and "
-                f"{t.size} thresholds"
-            )
-        if not np.all(np.isfinite(t)) or np.any(np.diff(t) < 0):
-            raise ValueError(f"band thresholds must be finite and ascending, got {t.tolist()}")
-        self.thresholds = t
-        self.labels = labels
-        self.source = source
-        self._labels = np.asarray(labels, dtype=object)
-
-    def __repr__(self) -> str:
-        return f"Bands(thresholds={self.thresholds.tolist()}, labels={self.labels})"
-
-    def assign(self, scores: Any) -> np.ndarray:
-        """The band of each score (an object array of labels)."""
-        s = np.asarray(scores, dtype=np.float64)
-        return self._labels[np.searchsorted(self.thresholds, s, side="right")]
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-able description (thresholds, labels, source and the rule)."""
-        return {
-            "thresholds": self.thresholds.tolist(),
-            "labels": list(self.labels),
-            "source": self.source,
-            "rule": BANDS_DOC,
-        }
-
-    @classmethod
-    def from_dict(cls, doc: Mapping[str, Any]) -> Bands:
-        """Rebuild bands from :meth:`to_dict`."""
-        return cls(doc["thresholds"], doc["labels"], source=str(doc.get("source", "given")))
-
-    @classmethod
-    def from_scores(cls, scores: Any, *, task: str = "probability") -> Bands:
-        """The default bands of a reference population's scores (the training rows).
-
-        * probabilities: ``low`` below the mean score (the population's base rate),
-          ``medium`` from it, ``high`` from twice it (capped below 1);
-        * days (RampUp): ``fast`` below the 25th percentile, ``typical``, ``slow`` from the
-          75th percentile.
-
-        Parameters
-        ----------
-        scores : array-like
-            Scores of the reference rows.
-        task : {"probability", "days"}, default "probability"
-            What the scores are.
-
-        Returns
-        -------
-        Bands
-            With ``source`` saying how they were set.
-
-        Examples
-        --------
-        >>> from talentml.serving import Bands
-        >>> Bands.from_scores([0.05, 0.1, 0.25]).thresholds.round(3).tolist()
-        [0.133, 0.267]
-        """
-        s = np.asarray(scores, dtype=np.float64)
-        s = s[np.isfinite(s)]
-        if s.size == 0:
-            raise ValueError("cannot set bands from an empty set of scores")
-        if task == "days":
-            t = np.percentile(s, [25.0, 75.0])
-            return cls(
-                [float(x) for x in t],
-                _DEFAULT_LABELS["days"],
-                source="reference percentiles 25 and 75 of predicted days",
-            )
-        if task != "probability":
-            raise ValueError(f"task must be 'probability' or 'days', got {task!r}")
-        base = float(np.mean(s))
-        high = min(2.0 * base, (1.0 + base) / 2.0)
-        return cls(
-            [base, high],
-            _DEFAULT_LABELS["probability"],
-            source="reference mean score (base rate) and twice it",
-        )
-
-
-def _catalog_records(catalog: pd.DataFrame) -> list[dict[str, Any]]:
-    return [
-        {k: (v if isinstance(v, list | tuple) or not pd.isna(v) else None) for k, v in r.items()}
-        for r in catalog.astype(object).to_dict("records")
-    ]
-
-
-def _catalog_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records(records)
-    if len(frame) == 0:
-        return frame
-    for col in frame.columns:
-        if col in ("actionable", "sensitive_proxy"):
-            frame[col] = frame[col].fillna(False).astype(bool)
-        elif col != "levels":
-            frame[col] = frame[col].astype("string")
-    return frame
-
-
-def _new_ids(n: int) -> list[str]:
-    """``n`` random (version 4) UUIDs as strings."""
-    if n <= 64:
-        return [str(uuid.uuid4()) for _ in range(n)]
-    raw = np.frombuffer(os.urandom(16 * n), dtype=np.uint8).reshape(n, 16).copy()
-    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
-    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
-    hexes = raw.view(f"S{16}").ravel()
-    out = []
-    for b in hexes:
-        h = b.hex() if len(b) == 16 else bytes(b).ljust(16, b"\0").hex()
-        out.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
-    return out
 
 
 class Scorer:
@@ -241,6 +124,14 @@ class Scorer:
         Smallest peer group whose median is kept.
     coder : talentml.explain.ReasonCoder, optional
         A fitted reason coder (then ``catalog``, ``peers`` and ``min_peers`` are its own).
+    profile : TrainingProfile or mapping, optional
+        The training profile the input guard checks requests against. Default: made from
+        ``reference`` (the training rows); without either, only the model's own category
+        levels are known (no ranges, no missing shares; logged).
+    on_missing : {"flag", "refuse"}, default "flag"
+        What a row on imputed evidence (a value missing where training never was, an unknown
+        category) gets: the band ``"low confidence"`` with its score, or a refusal
+        (:class:`~talentml.serving.InputRefusedError`). A request may choose per call.
 
     Examples
     --------
@@ -254,8 +145,9 @@ class Scorer:
     >>> model = FlightRisk(n_estimators=30, random_state=0).fit(X, y)
     >>> scorer = Scorer(model, model_name="flight-risk", reference=X)
     >>> out = scorer.predict(X.head(2))
-    >>> out.columns.tolist()
-    ['score', 'band', 'reasons', 'model_name', 'model_version', 'prediction_id']
+    >>> out.columns.tolist()  # doctest: +NORMALIZE_WHITESPACE
+    ['score', 'band', 'reasons', 'input_warnings', 'model_name', 'model_version',
+     'prediction_id']
     >>> bool(np.allclose(out["score"], model.predict_proba(X.head(2))[:, 1]))
     True
     """
@@ -274,6 +166,8 @@ class Scorer:
         peers: str | None = "auto",
         min_peers: int = 5,
         coder: ReasonCoder | None = None,
+        profile: TrainingProfile | Mapping[str, Any] | None = None,
+        on_missing: str = "flag",
     ) -> None:
         from ..explain._design import model_view
         from ..explain._treeshap import UnsupportedBooster, tree_tables
@@ -292,6 +186,7 @@ class Scorer:
         if direction not in _DIRECTIONS:
             raise ValueError(f"direction must be one of {_DIRECTIONS}, got {direction!r}")
         self.direction = direction
+        self.on_missing = _check_on_missing(on_missing)
         self.features = list(self.view.feature_names)
         self.categorical = set(self.view.categories)
         if coder is None:
@@ -326,10 +221,11 @@ class Scorer:
         self._explainer = None
         self._column_pos: dict[tuple, tuple] = {}
         self._peer_field = self.coder.peer_field
+        given: Bands | None = None
         if isinstance(bands, Bands):
-            self.bands = bands
+            given = bands
         elif bands is not None:
-            self.bands = Bands.from_dict(
+            given = Bands.from_dict(
                 {"source": "given", **dict(bands)}
                 if "labels" in bands
                 else {
@@ -338,13 +234,44 @@ class Scorer:
                     "source": "given",
                 }
             )
-        elif reference is not None:
-            self.bands = Bands.from_scores(self.scores(reference), task=self.task)
-        else:
+        elif reference is None:
             raise ValueError(
                 "Scorer needs bands or a reference population to set them (e.g. the training "
                 "rows): pass bands={'thresholds': [...], 'labels': [...]} or reference=X"
             )
+        reference_scores = None
+        if reference is not None and (given is None or profile is None):
+            reference_scores = self.scores(reference)
+        self.bands = (
+            given if given is not None else Bands.from_scores(reference_scores, task=self.task)
+        )
+        if isinstance(profile, TrainingProfile):
+            self.profile = profile
+        elif profile is not None:
+            self.profile = TrainingProfile.from_dict(profile)
+        elif reference is not None:
+            self.profile = TrainingProfile.from_frame(
+                reference,
+                features=self.features,
+                categorical=self.view.categories,
+                scores=reference_scores,
+                catalog=self.catalog,
+                task=self.task,
+            )
+        else:
+            logger.info(
+                "Scorer %s: no reference rows, so no training profile: the input guard knows "
+                "the category levels only (no ranges, no missing shares)",
+                self.model_name,
+            )
+            self.profile = TrainingProfile.from_model(self.features, self.view.categories)
+        self.guard = InputGuard(
+            self.profile,
+            self.features,
+            self.categorical,
+            model_name=self.model_name,
+            extra=[self._peer_field] if self._peer_field else (),
+        )
         self._warm()
 
     # ------------------------------------------------------------------ set-up
@@ -397,7 +324,9 @@ class Scorer:
         >>> model = HighPotential(n_estimators=10, random_state=0).fit(X, X["rating_latest"] > 3)
         >>> with tempfile.TemporaryDirectory() as d:
         ...     sorted(p.name for p in Scorer(model, reference=X).save(d).iterdir())
-        ['catalog.json', 'model', 'reasons.json', 'serving.json']
+        ... # doctest: +NORMALIZE_WHITESPACE
+        ['catalog.json', 'manifest.json', 'model', 'profile.json', 'reasons.json',
+         'serving.json']
         """
         from ..models import save_model
 
@@ -407,6 +336,13 @@ class Scorer:
         (out / "serving.json").write_text(json.dumps(self.config(), indent=1) + "\n")
         (out / "catalog.json").write_bytes(orjson.dumps(_catalog_records(self.catalog)))
         (out / "reasons.json").write_bytes(orjson.dumps(self.coder.to_dict()))
+        (out / "profile.json").write_bytes(
+            orjson.dumps(self.profile.to_dict(), option=orjson.OPT_SERIALIZE_NUMPY)
+        )
+        stale = out / MANIFEST
+        if stale.exists():
+            stale.unlink()
+        write_manifest(out)
         return out
 
     def config(self) -> dict[str, Any]:
@@ -422,6 +358,7 @@ class Scorer:
             "features": list(self.features),
             "categorical": sorted(self.categorical),
             "peers": self.coder.peer_name_,
+            "on_missing": self.on_missing,
         }
 
     @classmethod
@@ -431,8 +368,9 @@ class Scorer:
         *,
         model_name: str | None = None,
         model_version: str | None = None,
+        expected_digest: str | None = None,
     ) -> Scorer:
-        """Load a scorer saved by :meth:`save` (no pickle).
+        """Load a scorer saved by :meth:`save` (no pickle), after checking its files.
 
         Parameters
         ----------
@@ -440,11 +378,20 @@ class Scorer:
             The directory.
         model_name, model_version : str, optional
             Override the name and version saved with it.
+        expected_digest : str, optional
+            The digest recorded when the model was logged (the tracking store's); the files
+            must match it.
 
         Returns
         -------
         Scorer
             The scorer.
+
+        Raises
+        ------
+        talentml.serving.ModelIntegrityError
+            A pickle in the directory, or files that do not match ``manifest.json`` (or
+            ``expected_digest``).
 
         Examples
         --------
@@ -465,6 +412,7 @@ class Scorer:
         doc_path = root / "serving.json"
         if not doc_path.is_file():
             raise ValueError(f"{root} is not a saved talentml scorer: serving.json is missing")
+        verify_model_dir(root, expected=expected_digest)
         doc = json.loads(doc_path.read_text())
         if doc.get("format") != SERVING_FORMAT:
             raise ValueError(
@@ -480,6 +428,12 @@ class Scorer:
         else:  # saved before the reason coder: no peer medians
             coder = ReasonCoder(catalog=catalog, peers=None).fit(model)
             coder.flags_fixed_ = True
+        profile_path = root / "profile.json"
+        profile = None
+        if profile_path.is_file():
+            profile = TrainingProfile.from_dict(orjson.loads(profile_path.read_bytes()))
+        else:  # saved before the training profile: the guard knows the model's levels only
+            logger.warning("%s: no profile.json (saved by an older talentml)", root)
         return cls(
             model,
             model_name=model_name or doc.get("model_name"),
@@ -488,6 +442,8 @@ class Scorer:
             k=int(reasons.get("k", 3)),
             direction=str(reasons.get("direction", "up")),
             coder=coder,
+            profile=profile,
+            on_missing=str(doc.get("on_missing", "flag")),
         )
 
     # -------------------------------------------------------------------- inputs
@@ -511,16 +467,17 @@ class Scorer:
                 f"X lacks {len(missing)} model column(s) of {self.model_name}: {missing[:10]}{more}"
             )
 
-    def _small_design(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """(design (n, p), raw values (n, p) as objects, employee ids) for a few rows."""
+    def _small_design(self, X: pd.DataFrame):
+        """(design (n, p), raw values (n, p) as objects, employee ids, raw missing, coerced)
+        for a few rows."""
         pos, id_pos = self._positions(X.columns)
         raw = X.to_numpy(dtype=object)
         ids = raw[:, id_pos] if id_pos is not None else None
-        return self._encode(raw[:, pos], list(X.index)), raw[:, pos], ids
+        values = raw[:, pos]
+        design, missing, coerced = self._encode(values, list(X.index))
+        return design, values, ids, missing, coerced
 
-    def _records_design(
-        self, rows: Sequence[Mapping[str, Any]]
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    def _records_design(self, rows: Sequence[Mapping[str, Any]]):
         """As :meth:`_small_design`, from mappings (no DataFrame on the way)."""
         self._lacks(sorted({c for r in rows for c in self.features if c not in r}))
         values = np.empty((len(rows), len(self.features)), dtype=object)
@@ -529,45 +486,19 @@ class Scorer:
         ids = None
         if any("employee_id" in r for r in rows):
             ids = np.asarray([r.get("employee_id") for r in rows], dtype=object)
-        return self._encode(values, list(range(len(rows)))), values, ids
+        design, missing, coerced = self._encode(values, list(range(len(rows))))
+        return design, values, ids, missing, coerced
 
-    def _encode(self, values: np.ndarray, index: list) -> np.ndarray:
-        """The booster's input (float64, NaN missing, category codes) of raw values."""
-        n = len(values)
-        design = np.empty((n, len(self.features)), dtype=np.float64)
-        num = self._numeric_idx
-        if len(num):
-            block = values[:, num]
-            try:
-                if any(isinstance(v, str) for v in block.flat):
-                    raise ValueError("text in a numeric column")
-                design[:, num] = block.astype(np.float64)
-            except (TypeError, ValueError):
-                for j in num:
-                    col = self.features[j]
-                    column = values[:, j]
-                    bad = [i for i, v in enumerate(column) if not (_missing(v) or _is_number(v))]
-                    if bad:
-                        raise ValueError(
-                            f"X: column {col!r} must be numeric; rows "
-                            f"{[index[i] for i in bad[:10]]} hold {[column[i] for i in bad[:3]]}"
-                        ) from None
-                    design[:, j] = [np.nan if _missing(v) else float(v) for v in column]
-        levels = self.view._level_index
-        for j in self._categorical_idx:
-            index_of = levels[self.features[j]]
-            design[:, j] = [
-                np.nan if _missing(v) else index_of.get(str(v), np.nan) for v in values[:, j]
-            ]
-        inf = np.isinf(design)
-        if inf.any():
-            j = int(np.flatnonzero(inf.any(axis=0))[0])
-            rows = [index[i] for i in np.flatnonzero(inf[:, j])[:10]]
-            raise ValueError(
-                f"X: column {self.features[j]!r} holds infinite values in rows {rows}; use "
-                "NaN (null) for unknown values."
-            )
-        return design
+    def _encode(self, values: np.ndarray, index: list):
+        """(design: float64, NaN missing, category codes; raw missing; coerced values)."""
+        return encode_values(
+            values,
+            features=self.features,
+            numeric_idx=self._numeric_idx,
+            categorical_idx=self._categorical_idx,
+            level_index=self.view._level_index,
+            index=index,
+        )
 
     # ------------------------------------------------------------------- outputs
     def scores(self, X: pd.DataFrame) -> np.ndarray:
@@ -592,7 +523,9 @@ class Scorer:
         if len(X) <= SMALL_ROWS:
             return self._small_design(X)[0]
         self._positions(X.columns)
-        return self.view.design_array(X)
+        return encode_frame(
+            self.view, X, features=self.features, categorical_idx=self._categorical_idx
+        )[0]
 
     def _scores(self, design: np.ndarray) -> np.ndarray:
         if len(design) == 0:
@@ -608,26 +541,48 @@ class Scorer:
         return np.asarray(self._link(np.asarray(margin, dtype=np.float64).reshape(-1)))
 
     def predict(
-        self, X: pd.DataFrame, *, k: int | None = None, direction: str | None = None
+        self,
+        X: pd.DataFrame,
+        *,
+        k: int | None = None,
+        direction: str | None = None,
+        on_missing: str | None = None,
     ) -> pd.DataFrame:
-        """Score, band, reasons, model name and version and a prediction id for each row.
+        """Score, band, reasons, input warnings, model name and version and a prediction id.
+
+        Every request is checked by the input guard first (see
+        :class:`~talentml.serving.InputGuard`).
 
         Parameters
         ----------
         X : pandas.DataFrame
-            Rows with the model's columns (``employee_id`` is passed through; other columns
-            are ignored).
+            Rows with the model's columns (``employee_id`` is passed through; ``as_of`` and
+            the peer group column are read for the reason texts; other columns are ignored
+            and reported in ``input_warnings``; a sensitive attribute or a label column is
+            refused).
         k : int, optional
             Reasons per row (default: the scorer's ``k``).
         direction : {"up", "down", "both"}, optional
             Which drivers are reasons (default: the scorer's).
+        on_missing : {"flag", "refuse"}, optional
+            A row on imputed evidence: band ``"low confidence"``, or refused (default: the
+            scorer's ``on_missing``).
 
         Returns
         -------
         pandas.DataFrame
             Index of ``X``; ``employee_id`` (when given), ``score``, ``band``, ``reasons``
             (JSON text: a list of ``{"rank", "direction", "code", "feature", "text",
-            "contribution"}``), ``model_name``, ``model_version``, ``prediction_id`` (UUID).
+            "contribution"}``), ``input_warnings`` (JSON text: a list of ``{"kind",
+            "column", "message"}``), ``model_name``, ``model_version``, ``prediction_id``
+            (UUID).
+
+        Raises
+        ------
+        talentml.exceptions.PurposeLimitationError
+            A sensitive attribute or a label in ``X``.
+        talentml.serving.InputRefusedError
+            Rows on imputed evidence with ``on_missing="refuse"``.
 
         Examples
         --------
@@ -639,12 +594,21 @@ class Scorer:
         ...                   "tenure_days": rng.uniform(30, 3000, 400)})
         >>> y = (rng.random(400) < X["days_since_last_activity"] / 150).astype(int)
         >>> model = FlightRisk(n_estimators=30, random_state=0).fit(X, y)
+        >>> scorer = Scorer(model, reference=X)
         >>> one = X.loc[[X["days_since_last_activity"].idxmax()]]
-        >>> out = Scorer(model, reference=X).predict(one.assign(employee_id="E1"), k=1)
+        >>> out = scorer.predict(one.assign(employee_id="E1"), k=1)
         >>> out["band"].item(), json.loads(out["reasons"].item())[0]["code"]
         ('high', 'FR-LEARN-INACTIVE-DAYS-UP')
+
+        A value missing where the training rows always had one is imputed by the model:
+        the answer says so, and is never "high" on it.
+
+        >>> gap = one.assign(days_since_last_activity=np.nan)
+        >>> out = scorer.predict(gap)
+        >>> out["band"].item(), [w["kind"] for w in json.loads(out["input_warnings"].item())]
+        ('low confidence', ['missing'])
         """
-        return self._predict(X, k=k, direction=direction)[0]
+        return self._predict(X, k=k, direction=direction, on_missing=on_missing)[0]
 
     def _predict(
         self,
@@ -654,11 +618,15 @@ class Scorer:
         direction: str | None = None,
         digests: bool = False,
         reasons: bool = True,
-    ) -> tuple[pd.DataFrame, list[str] | None, list[list[str]]]:
-        """(output frame, input digests or None, reason codes per row).
+        on_missing: str | None = None,
+        refuse_rows: bool = False,
+    ) -> tuple[pd.DataFrame, list[str] | None, list[list[str]], list[list[str]]]:
+        """(output frame, input digests or None, reason codes per row, warning codes per row).
 
         ``X`` is a DataFrame, or a list of mappings (one per employee: no DataFrame is built
-        on the way in, the fastest path for a service).
+        on the way in, the fastest path for a service). ``refuse_rows``: with
+        ``on_missing="refuse"``, answer refused rows with the band ``"refused"`` (a batch)
+        instead of refusing the request.
         """
         records = not isinstance(X, pd.DataFrame)
         if records and not (isinstance(X, list | tuple) and all(isinstance(r, Mapping) for r in X)):
@@ -670,52 +638,65 @@ class Scorer:
         direction = self.direction if direction is None else direction
         if direction not in _DIRECTIONS:
             raise ValueError(f"direction must be one of {_DIRECTIONS}, got {direction!r}")
+        policy = self.on_missing if on_missing is None else _check_on_missing(on_missing)
+        columns = list(dict.fromkeys(c for r in X for c in r)) if records else X.columns
+        unused = self.guard.check_columns(columns)
         n = len(X)
         if records and n > SMALL_ROWS:
             X = pd.DataFrame(list(X))
             records = False
         index = pd.RangeIndex(n) if records else X.index
         if n <= SMALL_ROWS:
-            design, values, ids = self._records_design(X) if records else self._small_design(X)
-            scores = self._scores(design)
-            why = (
-                self._reasons(X, design, values, k=k, direction=direction)
-                if reasons and n
-                else [[] for _ in range(n)]
+            design, values, ids, missing, coerced = (
+                self._records_design(X) if records else self._small_design(X)
             )
-            digest = None
-            if digests:
-                digest = canonical_digests(
-                    _digest_rows(design, values, self.features, self.categorical), self.features
-                )
         else:
             self._positions(X.columns)
-            design = self.view.design_array(X)
-            scores = self._scores(design)
-            why = (
-                self._reasons(X, design, None, k=k, direction=direction)
-                if reasons
-                else [[] for _ in range(n)]
+            design, missing, coerced = encode_frame(
+                self.view, X, features=self.features, categorical_idx=self._categorical_idx
             )
+            values = None
             ids = X["employee_id"].to_numpy(dtype=object) if "employee_id" in X.columns else None
-            digest = None
-            if digests:
-                raw = X[self.features].to_numpy(dtype=object)
-                digest = canonical_digests(
-                    _digest_rows(design, raw, self.features, self.categorical), self.features
-                )
+        warned, flagged = self.guard.check(
+            design, raw_missing=missing, coerced=coerced, unused=unused
+        )
+        refused = None
+        if policy == "refuse" and flagged.any():
+            if not refuse_rows:
+                raise self.guard.refusal(warned, flagged, list(index))
+            refused = flagged
+        scores = self._scores(design)
+        why = (
+            self._reasons(X, design, values, k=k, direction=direction)
+            if reasons and n
+            else [[] for _ in range(n)]
+        )
+        digest = None
+        if digests:
+            raw = values if values is not None else X[self.features].to_numpy(dtype=object)
+            digest = canonical_digests(
+                _digest_rows(design, raw, self.features, self.categorical), self.features
+            )
+        band = self.bands.assign(scores)
+        if refused is not None:
+            scores = np.where(refused, np.nan, scores)
+            band[refused] = REFUSED
+            why = [[] if r else w for r, w in zip(refused, why, strict=True)]
+        else:
+            band[flagged] = LOW_CONFIDENCE
         out: dict[str, Any] = {}
         if ids is not None:
             out["employee_id"] = [None if _missing(v) else str(v) for v in ids]
         out["score"] = scores
-        out["band"] = self.bands.assign(scores)
+        out["band"] = band
         out["reasons"] = [orjson.dumps(r).decode() for r in why]
+        out["input_warnings"] = [orjson.dumps(w).decode() if w else "[]" for w in warned]
         out["model_name"] = [self.model_name] * n
         out["model_version"] = [self.model_version] * n
         out["prediction_id"] = _new_ids(n)
         frame = pd.DataFrame(out, index=index)
         codes = [[r["code"] for r in rs] for rs in why]
-        return frame, digest, codes
+        return frame, digest, codes, warning_codes(warned)
 
     # -------------------------------------------------------------------- reasons
     def _shap_rows(self, design: np.ndarray) -> np.ndarray:
@@ -766,30 +747,7 @@ class Scorer:
         return self._explainer
 
 
-def _check_k(k: Any) -> int:
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 1 <= k <= MAX_K:
-        raise ValueError(f"k (reasons per prediction) must be an integer in 1..{MAX_K}, got {k!r}")
-    return int(k)
-
-
-def _missing(v: Any) -> bool:
-    if v is None or v is pd.NA or v is pd.NaT:
-        return True
-    return isinstance(v, float | np.floating) and v != v
-
-
-def _is_number(v: Any) -> bool:
-    if isinstance(v, bool | np.bool_ | int | float | np.integer | np.floating):
-        return True
-    return False
-
-
-def _digest_rows(
-    design: np.ndarray, raw: np.ndarray, features: list[str], categorical: set[str]
-) -> list[list[Any]]:
-    """Rows of the canonical input: numbers from the design, category labels as given."""
-    cat = [j for j, c in enumerate(features) if c in categorical]
-    rows = design.astype(object)
-    if cat:
-        rows[:, cat] = raw[:, cat]
-    return rows.tolist()
+def _check_on_missing(on_missing: Any) -> str:
+    if on_missing not in ON_MISSING:
+        raise ValueError(f"on_missing must be one of {ON_MISSING}, got {on_missing!r}")
+    return str(on_missing)

@@ -46,7 +46,10 @@ def train_command(
     test_from: Annotated[
         str | None, typer.Option(help="Out-of-time split: test rows from this date.")
     ] = None,
-    horizon: Annotated[str, typer.Option(help="Label horizon (gap of the split).")] = "180D",
+    horizon: Annotated[
+        str | None,
+        typer.Option(help="Label horizon, the gap of the split (default: the model's)."),
+    ] = None,
     n_estimators: Annotated[int, typer.Option(help="Trees.")] = 300,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
 ) -> None:

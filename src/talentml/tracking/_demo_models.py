@@ -2,7 +2,8 @@
 
 The demo pipeline (:func:`talentml._demo_pipeline.run_pipeline`) builds the features and the
 out-of-time splits once and hands them here: each model is fitted in its own MLflow run
-(:func:`talentml.tracking.train` on the split's training rows, evaluated on its held-out
+(:func:`talentml.tracking.train` with the split's :class:`~talentml.models.TimeSplit`, so the
+run records the out-of-time split: fitted on its training rows, evaluated on its held-out
 rows), registered and promoted to ``champion``. The fitted models and evaluations the report
 shows are the ones these runs logged and registered.
 """
@@ -109,7 +110,11 @@ def log_demo_models(
         The unfitted models by name: ``flight_risk``, ``high_potential``, ``ramp_up``.
     splits : mapping
         The split of each model (:class:`talentml._demo_pipeline.Split`: ``X_train``,
-        ``y_train``, ``X_test``, ``y_test``), by the same names.
+        ``y_train``, ``X_test``, ``y_test``), by the same names. A split that carries its
+        splitter and all its rows (``cv``, ``X``, ``y``) is handed to ``train`` as such
+        (``train(model, X, y, cv=cv)``: the run's ``talentml.split`` tag is
+        ``out_of_time``, with the cutoff and the gap); otherwise its training and held-out
+        rows are (``X_test=``, ``y_test=``).
     tracking_uri : str
         The MLflow store (the demo's SQLite file).
     experiment : str, default "talentml-demo"
@@ -163,12 +168,14 @@ def log_demo_models(
         name = DEMO_MODEL_NAMES[key]
         oracle = oracles.get(key)
         t = time.perf_counter()
+        if getattr(split, "cv", None) is not None and getattr(split, "X", None) is not None:
+            rows: dict[str, Any] = {"X": split.X, "y": split.y, "cv": split.cv}
+        else:
+            rows = {"X": split.X_train, "y": split.y_train}
+            rows.update(X_test=split.X_test, y_test=split.y_test)
         run = train(
             estimators[key],
-            split.X_train,
-            split.y_train,
-            X_test=split.X_test,
-            y_test=split.y_test,
+            **rows,
             experiment=experiment,
             sensitive=sensitive if key != "ramp_up" else None,
             register_as=name,

@@ -12,14 +12,22 @@ The trained weights are not in the code and never pickled: the ``talentml`` arti
 ``predict`` returns one row per input row: ``employee_id`` (when given), ``score``, ``band``,
 ``reasons`` (JSON text: a list of ``{"rank", "direction", "code", "feature", "text",
 "contribution"}``, text because MLflow signatures and the REST server carry it as is),
-``model_name``, ``model_version`` and ``prediction_id`` (a UUID), and appends it to the
-prediction log (``TALENTML_PREDICTION_LOG``). Invalid input raises an ``MlflowException``
-with ``INVALID_PARAMETER_VALUE``, which the scoring server answers with HTTP 400.
+``input_warnings`` (JSON text), ``model_name``, ``model_version`` and ``prediction_id`` (a
+UUID), and appends it to the prediction log (``TALENTML_PREDICTION_LOG``). Every request
+passes talentml's input guard (:class:`talentml.serving.InputGuard`); the signature declares
+no input schema, so MLflow passes the request's columns as sent (a sensitive attribute or a
+label is refused, not silently dropped) and the guard reads any client's types. A refused or
+invalid request raises an ``MlflowException`` with ``INVALID_PARAMETER_VALUE``, which the
+scoring server answers with HTTP 400 and the message naming the field.
+
+At load the model's files are checked (:mod:`talentml.serving._integrity`): a pickle, or a
+file whose digest differs from the one recorded when it was logged, is refused.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -53,16 +61,16 @@ class TalentMLPyfunc(PythonModel):
         self.served = None
 
     def load_context(self, context: Any) -> None:
-        """Rebuild the scorer from the ``talentml`` artifact (UBJ + JSON)."""
-        from talentml.serving._load import ServedModel
-        from talentml.serving._scorer import Scorer
-        from talentml.tracking._log import PredictionLog
+        """Rebuild the scorer from the ``talentml`` artifact (UBJ + JSON), files checked."""
+        from talentml.serving import PredictionLog, Scorer, ServedModel
 
         config = dict(getattr(context, "model_config", None) or {})
+        artifact = Path(context.artifacts[ARTIFACT_KEY])
         scorer = Scorer.load(
-            context.artifacts[ARTIFACT_KEY],
+            artifact,
             model_name=config.get("model_name"),
             model_version=config.get("model_version"),
+            expected_digest=_expected_digest(artifact),
         )
         self.served = ServedModel(scorer, log=PredictionLog())
         logger.info("talentml pyfunc loaded: %r", self.served)
@@ -85,16 +93,52 @@ class TalentMLPyfunc(PythonModel):
                 ) from err
         try:
             k = params.get("k")
+            if isinstance(k, bool) or k is not None and not isinstance(k, int | float | str):
+                raise ValueError(f"parameter k must be an integer, got {k!r}")
             return self.served.predict(
                 model_input,
                 k=int(k) if k is not None else None,
                 direction=params.get("direction"),
+                on_missing=params.get("on_missing"),
             )
-        except (TypeError, ValueError, KeyError) as err:
+        except (TypeError, ValueError, KeyError, OverflowError) as err:
             raise MlflowException(
                 f"talentml {self.served.model_name} rejected the input: {err}",
                 error_code=INVALID_PARAMETER_VALUE,
             ) from err
+
+
+def _expected_digest(artifact: Path) -> str | None:
+    """The digest recorded for this model: the tracking store's tag when it can be asked
+    (``MLFLOW_TRACKING_URI``), else the ``MLmodel`` metadata; pickles anywhere refused."""
+    from talentml.serving._integrity import DIGEST_TAG, ModelIntegrityError, find_pickles
+    from talentml.serving._load import recorded_digest
+
+    root = artifact.parents[1]
+    if not (root / "MLmodel").is_file():
+        return None
+    pickles = find_pickles(root)
+    if pickles:
+        raise ModelIntegrityError(
+            f"{root}: refused: the model holds pickle file(s) {pickles[:10]}; talentml models "
+            "are UBJ and JSON only, so a pickle was slipped in"
+        )
+    from mlflow.models import Model
+
+    meta = Model.load(str(root / "MLmodel"))
+    info = {"model_id": getattr(meta, "model_id", None)}
+    written = (meta.metadata or {}).get(DIGEST_TAG)
+    recorded = (
+        recorded_digest(info, str(root), warn=written is None)
+        if os.environ.get("MLFLOW_TRACKING_URI")
+        else None
+    )
+    if recorded is not None and written is not None and recorded != written:
+        raise ModelIntegrityError(
+            f"{root}: refused: MLmodel records digest {written[:12]}... but the tracking store "
+            f"recorded {recorded[:12]}... when the model was logged"
+        )
+    return recorded or written
 
 
 if not __name__.startswith("talentml."):

@@ -16,6 +16,7 @@ if the two disagree.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import tempfile
@@ -64,11 +65,15 @@ def _no_prediction_log() -> Iterator[None]:
 
 
 def model_signature(scorer: Any):
-    """The MLflow signature of a talentml pyfunc: model columns in, score and reasons out.
+    """The MLflow signature of a talentml pyfunc: score, band, reasons and warnings out.
 
-    Numeric columns are ``double`` (so integer columns may hold nulls), category columns
-    ``string``; ``employee_id`` is optional. Parameters: ``k`` (reasons per row) and
-    ``direction``.
+    The signature declares **no input schema**: MLflow's schema enforcement would drop the
+    columns a request carries beyond the model's (so a sensitive attribute or a label would
+    pass silently instead of being refused) and refuse the types clients naturally send
+    (the training frame's integer columns against ``double``). talentml's input guard checks
+    every request against the training profile instead (``profile.json``, with the input
+    example, describes the columns). Parameters: ``k`` (reasons per row), ``direction`` and
+    ``on_missing``.
 
     Parameters
     ----------
@@ -91,30 +96,32 @@ def model_signature(scorer: Any):
     ...                   "department": rng.choice(["Sales", "Data"], 300)})
     >>> model = FlightRisk(n_estimators=10, random_state=0).fit(X, rng.random(300) < 0.2)
     >>> sig = model_signature(Scorer(model, reference=X))
-    >>> sig.inputs.input_names()
-    ['employee_id', 'tenure_days', 'department']
+    >>> sig.inputs is None, [p.name for p in sig.params]
+    (True, ['k', 'direction', 'on_missing'])
     >>> sig.outputs.input_names()[:3]
     ['employee_id', 'score', 'band']
     """
     from mlflow.models import ModelSignature
     from mlflow.types.schema import ColSpec, ParamSchema, ParamSpec, Schema
 
-    inputs = [ColSpec("string", "employee_id", required=False)]
-    for col in scorer.features:
-        inputs.append(ColSpec("string" if col in scorer.categorical else "double", col))
     outputs = [
         ColSpec("string", "employee_id", required=False),
         ColSpec("double", "score"),
         ColSpec("string", "band"),
         ColSpec("string", "reasons"),
+        ColSpec("string", "input_warnings"),
         ColSpec("string", "model_name"),
         ColSpec("string", "model_version"),
         ColSpec("string", "prediction_id"),
     ]
     params = ParamSchema(
-        [ParamSpec("k", "long", int(scorer.k)), ParamSpec("direction", "string", scorer.direction)]
+        [
+            ParamSpec("k", "long", int(scorer.k)),
+            ParamSpec("direction", "string", scorer.direction),
+            ParamSpec("on_missing", "string", getattr(scorer, "on_missing", "flag")),
+        ]
     )
-    return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs), params=params)
+    return ModelSignature(inputs=None, outputs=Schema(outputs), params=params)
 
 
 def input_example(scorer: Any, X: pd.DataFrame, n: int = 2) -> pd.DataFrame:
@@ -164,6 +171,26 @@ def input_example(scorer: Any, X: pd.DataFrame, n: int = 2) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def profile_example(scorer: Any) -> pd.DataFrame:
+    """A one-row input example made from the training profile, not from any employee: the
+    median of each numeric column, the most common level of each category column."""
+    profile = getattr(scorer, "profile", None)
+    columns = profile.columns if profile is not None else {}
+    row: dict[str, Any] = {}
+    for col in scorer.features:
+        entry = columns.get(col, {})
+        if col in scorer.categorical:
+            shares = entry.get("categories") or {}
+            levels = entry.get("levels") or [None]
+            row[col] = max(shares, key=shares.get) if shares else levels[0]
+        else:
+            cdf = entry.get("cdf") or {}
+            values, probs = cdf.get("values") or [], cdf.get("cdf") or []
+            at = int(np.searchsorted(np.asarray(probs), 0.5)) if values else None
+            row[col] = float(values[min(at, len(values) - 1)]) if at is not None else 0.0
+    return pd.DataFrame([row])
+
+
 def _requirements() -> list[str]:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -186,7 +213,10 @@ def log_model(
     """Log a :class:`~talentml.serving.Scorer` as a pyfunc from code (in the active run).
 
     The model code is :mod:`talentml.tracking._pyfunc`; the weights travel as the
-    ``talentml`` artifact (UBJ boosters and JSON). With ``validate``, the logged model is
+    ``talentml`` artifact (UBJ boosters, JSON, the training profile and ``manifest.json``
+    with the SHA-256 of every file). The digest of the manifest is recorded outside the
+    artifact, as the logged model's tag ``talentml.artifact_sha256`` (and in the ``MLmodel``
+    metadata), so a changed file is refused at load. With ``validate``, the logged model is
     loaded back and asked to answer its input example the way the REST server would
     (``mlflow.models.validate_serving_input``).
 
@@ -197,7 +227,8 @@ def log_model(
     name : str, default "model"
         The logged model's name (MLflow 3 ``log_model(name=...)``).
     example : pandas.DataFrame, optional
-        Rows for the input example (see :func:`input_example`).
+        Rows for the input example (see :func:`input_example`); default: one row made from
+        the training profile (medians and most common levels, no employee's data).
     validate : bool, default True
         Check the model answers a serving request.
 
@@ -223,16 +254,22 @@ def log_model(
     import mlflow
     from mlflow.models import convert_input_example_to_serving_input, validate_serving_input
 
+    from ..serving._integrity import DIGEST_TAG, MANIFEST
+    from ..serving._load import quiet_mlflow_downloads
     from ._pyfunc import ARTIFACT_KEY, MODEL_CODE  # first: imports mlflow.pyfunc quietly
 
     signature = model_signature(scorer)
+    if example is None:
+        example = profile_example(scorer)
     with (
         tempfile.TemporaryDirectory(prefix="talentml-model-") as tmp,
         _no_prediction_log(),
+        quiet_mlflow_downloads(),
         # MLflow 3 compares the example's columns with a range, which pandas 3 deprecates
         pandas4_warnings_ignored("Operation with range is deprecated"),
     ):
         path = scorer.save(Path(tmp) / ARTIFACT_KEY)
+        digest = json.loads((path / MANIFEST).read_text())["sha256"]
         info = mlflow.pyfunc.log_model(
             name=name,
             python_model=str(MODEL_CODE),
@@ -240,7 +277,10 @@ def log_model(
             signature=signature,
             input_example=example,
             pip_requirements=_requirements(),
+            metadata={DIGEST_TAG: digest},
         )
+        # recorded in the tracking store, outside the artifact: a rewritten manifest is caught
+        mlflow.MlflowClient().set_logged_model_tags(info.model_id, {DIGEST_TAG: digest})
         if validate and example is not None:
             payload = convert_input_example_to_serving_input(example)
             with warnings.catch_warnings():
@@ -345,7 +385,7 @@ def register(
         else:
             with mlflow.start_run(run_id=run_id, nested=active is not None):
                 info = log_model(scorer, name=name, example=example, validate=validate)
-        mv = mlflow.register_model(info.model_uri, name, tags=tags)
+        mv = _create_version(client, name, info, run_id, tags)
         if str(mv.version) == str(version):
             break
         logger.warning(
@@ -367,11 +407,34 @@ def register(
     return mv
 
 
+def _create_version(client: Any, name: str, info: Any, run_id: str, tags: Any) -> Any:
+    """Register a logged model as a new version of ``name`` (which exists), as
+    ``mlflow.register_model`` does, without its lines on standard error."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.utils.mlflow_tags import MLFLOW_MODEL_VERSIONS
+
+    mv = client.create_model_version(
+        name=name, source=info.model_uri, run_id=run_id, tags=tags, model_id=info.model_id
+    )
+    link = [{"name": mv.name, "version": mv.version}]
+    try:  # the logged model lists its registered versions (as MLflow's UI expects)
+        logged = client.get_logged_model(info.model_id)
+        if existing := (logged.tags or {}).get(MLFLOW_MODEL_VERSIONS):
+            link = json.loads(existing) + link
+        client.set_logged_model_tags(info.model_id, {MLFLOW_MODEL_VERSIONS: json.dumps(link)})
+    except MlflowException as err:
+        logger.warning("register: could not link %s to its logged model: %s", name, err)
+    return mv
+
+
 def _logged_example(model_uri: str) -> pd.DataFrame | None:
     import mlflow
     from mlflow.models import Model
 
-    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri))
+    from ..serving._load import quiet_mlflow_downloads
+
+    with quiet_mlflow_downloads():
+        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri))
     meta = Model.load(str(local / "MLmodel"))
     try:
         example = meta.load_input_example(str(local))

@@ -14,6 +14,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._split import (  # noqa: F401 - the split's names, importable from here as before
+    MSG_RANDOM_SPLIT,
+    SPLIT_KINDS,
+    _check_given,
+    _default_horizon,
+    _given_split,
+    _split_rows,
+)
+
 __all__ = ["TrainedRun", "table_digest", "train"]
 
 logger = logging.getLogger(__name__)
@@ -121,129 +130,11 @@ def table_digest(frame: pd.DataFrame) -> str:
     return h.hexdigest()
 
 
-def _split(
-    X: pd.DataFrame,
-    *,
-    test_size: float,
-    test_from: Any,
-    horizon: Any,
-    random_state: int | None,
-) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-    n = len(X)
-    if test_from is not None:
-        if "as_of" not in X.columns:
-            raise ValueError("train: test_from needs an 'as_of' column in X")
-        as_of = pd.to_datetime(X["as_of"], utc=True)
-        cut = pd.Timestamp(test_from)
-        cut = cut.tz_localize("UTC") if cut.tzinfo is None else cut.tz_convert("UTC")
-        gap = pd.Timedelta(horizon) if horizon is not None else pd.Timedelta(0)
-        test = (as_of >= cut).to_numpy()
-        train = (as_of + gap <= cut).to_numpy()
-        rule = (
-            f"out of time: test rows as_of >= {cut.date()}, training rows as_of + {gap.days} "
-            f"days <= {cut.date()} (their labels were known by then)"
-        )
-    else:
-        if not 0.0 < test_size < 1.0:
-            raise ValueError(f"test_size must be in (0, 1), got {test_size!r}")
-        rng = np.random.default_rng(random_state)
-        if "employee_id" in X.columns:
-            codes, uniques = pd.factorize(X["employee_id"].astype("string"), sort=True)
-            chosen = rng.random(len(uniques)) < test_size
-            test = chosen[codes]
-            rule = f"by employee: {test_size:.0%} of employees held out (all their rows)"
-        else:
-            test = rng.random(n) < test_size
-            rule = f"by row: {test_size:.0%} of rows held out"
-        train = ~test
-    if train.sum() == 0 or test.sum() == 0:
-        raise ValueError(
-            f"train: the split leaves {int(train.sum())} training and {int(test.sum())} test "
-            "rows; change test_size or test_from"
-        )
-    info = {"rule": rule, "n_train": int(train.sum()), "n_test": int(test.sum())}
-    if test_from is not None:
-        info["cut"] = cut
-    return train, test, info
-
-
-def _split_rows(
-    X: pd.DataFrame,
-    y: pd.Series | pd.DataFrame,
-    *,
-    test_size: float,
-    test_from: Any,
-    horizon: Any,
-    random_state: int | None,
-) -> tuple[pd.DataFrame, pd.DataFrame, Any, Any, dict[str, Any]]:
-    """(X_train, X_test, y_train, y_test, split info) of :func:`_split`.
-
-    Out of time (``test_from``), the training targets are what was known at the split date:
-    survival durations and ramp-up intervals that run past it are censored there, as
-    :func:`talentml.models.backtest` does.
-    """
-    train_rows, test_rows, split = _split(
-        X, test_size=test_size, test_from=test_from, horizon=horizon, random_state=random_state
-    )
-    X_train = X[train_rows].reset_index(drop=True)
-    X_test = X[test_rows].reset_index(drop=True)
-    cut = split.pop("cut", None)
-    if cut is not None:
-        from ..models._backtest import _censor_at
-
-        y_train = _censor_at(y, X, np.flatnonzero(train_rows), cut, "as_of")
-        y_train = y_train.reset_index(drop=True)
-    else:
-        y_train = y[train_rows].reset_index(drop=True)
-    y_test = y[test_rows].reset_index(drop=True)
-    return X_train, X_test, y_train, y_test, split
-
-
 def _target(y: Any) -> pd.Series | pd.DataFrame:
     """``y`` as a pandas object with a fresh index (an array becomes the ``label`` Series)."""
     if isinstance(y, pd.Series | pd.DataFrame):
         return y.reset_index(drop=True)
     return pd.Series(np.asarray(y), name="label")
-
-
-def _check_given(X: pd.DataFrame, y: Any, X_test: Any, y_test: Any, test_from: Any) -> None:
-    """The caller's held-out rows: both given, aligned, with the training columns."""
-    if X_test is None or y_test is None:
-        raise ValueError("train: give X_test and y_test together (the held-out rows)")
-    if test_from is not None:
-        raise ValueError(
-            "train: test_from splits X itself; with X_test and y_test the held-out rows are "
-            "given: pass one or the other"
-        )
-    if not isinstance(X_test, pd.DataFrame):
-        raise TypeError(f"train: X_test must be a pandas DataFrame, got {type(X_test).__name__}")
-    n_y = len(y_test) if hasattr(y_test, "__len__") else None
-    if n_y != len(X_test):
-        raise ValueError(
-            f"train: y_test has {n_y} rows but X_test has {len(X_test)}; align them on the spine"
-        )
-    if isinstance(y, pd.DataFrame) != isinstance(y_test, pd.DataFrame):
-        raise ValueError("train: y and y_test must both be label frames, or both not")
-    missing = [c for c in X.columns if c not in X_test.columns]
-    if missing:
-        raise ValueError(f"train: X_test lacks the training column(s) {missing}")
-    if len(X) == 0 or len(X_test) == 0:
-        raise ValueError(
-            f"train: {len(X)} training and {len(X_test)} test rows given; both need rows"
-        )
-
-
-def _given_split(X_train: pd.DataFrame, X_test: pd.DataFrame) -> dict[str, Any]:
-    """What the caller's split was, in the words of :func:`_split`."""
-    rule = "given by the caller"
-    if "as_of" in X_train.columns and "as_of" in X_test.columns:
-        a = pd.to_datetime(X_train["as_of"], utc=True)
-        b = pd.to_datetime(X_test["as_of"], utc=True)
-        rule = (
-            f"given by the caller: training rows as_of {a.min().date()} to {a.max().date()}, "
-            f"test rows as_of {b.min().date()} to {b.max().date()}"
-        )
-    return {"rule": rule, "n_train": len(X_train), "n_test": len(X_test)}
 
 
 def _data_window(X: pd.DataFrame, y: Any) -> dict[str, Any]:
@@ -287,9 +178,10 @@ def train(
     run_name: str | None = None,
     test_size: float = 0.25,
     test_from: Any = None,
-    horizon: Any = "180D",
+    horizon: Any = None,
     X_test: pd.DataFrame | None = None,
     y_test: Any = None,
+    cv: Any = None,
     bands: Any = None,
     k: int = 3,
     direction: str = "up",
@@ -304,10 +196,15 @@ def train(
 ) -> TrainedRun:
     """Train a talentml model inside an MLflow run and log everything a reviewer needs.
 
-    One call splits the rows (by employee, or out of time), fits ``model``, evaluates it on
-    the held-out rows and logs, in one MLflow run:
+    One call splits the rows, fits ``model``, evaluates it on the held-out rows and logs, in
+    one MLflow run:
 
-    * parameters (the model's, the split) and metrics with bootstrap confidence intervals
+    * how the rows were split: the ``talentml.split`` tag (``out_of_time``,
+      ``random_by_employee``, ``random_by_row`` or ``given``) and ``split.*`` parameters
+      (rule, sizes; out of time also ``test_start``, ``test_end``, ``gap_days``, ``n_gap``:
+      rows left out because their label window was still open at the split date, and
+      ``n_later``), also in the model card;
+    * parameters (the model's) and metrics with bootstrap confidence intervals
       (``test.<metric>``, ``test.<metric>.ci_low`` / ``.ci_high``);
     * the dataset lineage: ``mlflow.data`` datasets of the spine (``employee_id``, ``as_of``
       and the labels) and the feature table, each with the SHA-256 of its content
@@ -320,6 +217,18 @@ def train(
     * the model, as an MLflow pyfunc from code (UBJ + JSON, no pickle), with its signature and
       input example, checked with ``validate_serving_input``; registered as ``register_as``
       with ``aliases`` when given.
+
+    **The split.** Spine data (``X`` with an ``as_of`` column of more than one date) is split
+    out of time, as :func:`talentml.models.backtest` splits it: the last period is held out
+    (``as_of >= T``, ``T`` an ``as_of`` chosen so that about ``test_size`` of the labelled
+    rows are test rows) and the model is trained only on the rows whose label window closed
+    by then (``as_of + horizon <= T``), with survival durations and ramp-up intervals
+    censored at ``T`` (what was known then): the last fold of
+    ``TimeSplit(n_splits=1, horizon=horizon, test_size=test_size)``
+    (:meth:`talentml.models.TimeSplit.holdout`). Without time the rows are split at random
+    by employee (all of an employee's rows on one side; by row without ``employee_id``),
+    which overstates what the model does on the future: a ``UserWarning`` says so, and the
+    run's tag and model card record it.
 
     Parameters
     ----------
@@ -344,18 +253,27 @@ def train(
     run_name : str, optional
         Name of the run.
     test_size : float, default 0.25
-        Share of employees held out (when ``test_from`` is None).
+        Share of the rows held out: the latest labelled rows out of time, else the rows of
+        that share of employees (not used with ``test_from``, ``cv`` or ``X_test``).
     test_from : str or Timestamp, optional
-        Out-of-time split: test rows have ``as_of >= test_from``; training rows have
-        ``as_of + horizon <= test_from``, and their targets are what was known at
-        ``test_from`` (survival durations and ramp-up intervals censored there).
-    horizon : str, default "180D"
-        The label horizon (gap of the out-of-time split).
+        The start of the held-out period, instead of ``test_size``: test rows have
+        ``as_of >= test_from``; training rows have ``as_of + horizon <= test_from``, and
+        their targets are what was known at ``test_from`` (survival durations and ramp-up
+        intervals censored there).
+    horizon : str, optional
+        The label horizon: the gap of the out-of-time split. Default: the model's
+        ``horizon`` parameter (FlightRisk 180 days, HighPotential 365 days); 180 days for a
+        model without one (RampUp, whose training intervals are censored at ``T`` anyway).
     X_test, y_test : pandas.DataFrame and array-like, optional
         Held-out rows chosen by the caller, e.g. one out-of-time fold of
         :class:`talentml.models.TimeSplit` with the training targets censored at its start.
         Then ``X`` and ``y`` are the training rows only (all of them are fitted on) and
         ``test_size`` / ``test_from`` are not used; the lineage covers both sets.
+    cv : TimeSplit, optional
+        The splitter whose last fold is held out (:meth:`TimeSplit.holdout
+        <talentml.models.TimeSplit.holdout>`), e.g. ``TimeSplit(n_splits=1, horizon="180D",
+        step="3MS")`` for the last three calendar months; instead of ``test_size`` and
+        ``test_from``.
     bands : Bands or mapping, optional
         Score bands (default: from the training rows' scores, see
         :meth:`talentml.serving.Bands.from_scores`).
@@ -392,7 +310,14 @@ def train(
         If ``model`` is not a talentml estimator or ``X`` not a DataFrame.
     ValueError
         If ``y`` does not match ``X`` (or ``y_test`` ``X_test``), ``X_test`` comes without
-        ``y_test`` or with ``test_from``, or the split leaves no training or test rows.
+        ``y_test`` or with ``test_from`` or ``cv``, or the split leaves no training or test
+        rows (e.g. less history than the horizon before the held-out period).
+
+    Warns
+    -----
+    UserWarning
+        When ``X`` has no time to split on (no ``as_of``, or a single one) and the rows are
+        split at random.
 
     Examples
     --------
@@ -406,6 +331,8 @@ def train(
     >>> with tempfile.TemporaryDirectory() as d:  # doctest: +SKIP
     ...     run = train(FlightRisk(n_estimators=30), X, y, experiment="demo",
     ...                 tracking_uri=f"sqlite:///{d}/mlflow.db", register_as="flight-risk")
+    >>> run.split["kind"]  # doctest: +SKIP
+    'random_by_employee'
     """
     import mlflow
     from sklearn.base import clone
@@ -426,7 +353,7 @@ def train(
         raise ValueError(f"train: y has {n_y} rows but X has {len(X)}; align them on the spine")
     given = X_test is not None or y_test is not None
     if given:
-        _check_given(X, y, X_test, y_test, test_from)
+        _check_given(X, y, X_test, y_test, test_from, cv)
     if tracking_uri is not None:
         mlflow.set_tracking_uri(tracking_uri)
     X, y = X.reset_index(drop=True), _target(y)
@@ -442,8 +369,9 @@ def train(
             y,
             test_size=test_size,
             test_from=test_from,
-            horizon=horizon,
+            horizon=_default_horizon(model, horizon),
             random_state=random_state,
+            cv=cv,
         )
     fitted = clone(model)
     if show_progress is not None and "show_progress" in fitted.get_params():
@@ -468,7 +396,7 @@ def train(
         fitted,
         model_name=register_as or name,
         bands=bands,
-        reference=X_train if bands is None else None,
+        reference=X_train,  # the training profile of the input guard (and default bands)
         k=k,
         direction=direction,
         catalog=catalog,
@@ -483,6 +411,7 @@ def train(
                 "talentml.version": __version__,
                 "talentml.model_class": name,
                 "talentml.purpose": name,
+                "talentml.split": split["kind"],
             }
         )
         params = {f"model.{k_}": v for k_, v in fitted.get_params().items()}
@@ -490,7 +419,9 @@ def train(
         params.update({"serving.k": k, "serving.direction": direction})
         mlflow.log_params(_flat_params(params))
         data = _data_window(X, y)
-        data.update(split)
+        # the card reads "- split: out_of_time", the rule, the sizes (and any warning)
+        data["split"] = split["kind"]
+        data.update({k_: v for k_, v in split.items() if k_ != "kind"})
         _log_lineage(mlflow, X, y, data)
         _log_metrics(mlflow, evaluation)
         mlflow.log_dict(evaluation.to_dict(), "evaluation/evaluation.json")
@@ -576,7 +507,7 @@ def _log_lineage(mlflow: Any, X: pd.DataFrame, y: Any, data: dict[str, Any]) -> 
             dataset = mlflow.data.from_pandas(
                 frame, name=name, targets=tgt, digest=digests[name][:32]
             )
-        mlflow.log_input(dataset, context="training")
+            mlflow.log_input(dataset, context="training")  # infers the schema (lazily)
 
 
 def _log_metrics(mlflow: Any, evaluation: Any) -> None:
