@@ -75,8 +75,9 @@ demo: venv
 	$(BIN)/talentml demo --out $(DEMO_OUT)
 
 test: venv venv-pandas3 venv-parity ralph browser
-	$(BIN)/ruff check src tests benchmarks experiments docs/*.py docs/scripts
-	$(BIN)/ruff format --check src tests benchmarks experiments docs/*.py docs/scripts
+	$(BIN)/ruff check src tests tools benchmarks experiments docs/*.py docs/scripts
+	$(BIN)/ruff format --check src tests tools benchmarks experiments docs/*.py docs/scripts
+	$(BIN)/python tools/architecture.py
 	TALENTML_TEST_PROFILE=full $(BIN)/python $(PYTEST)
 	TALENTML_TEST_PROFILE=pandas3 $(VENV_PANDAS3)/bin/python $(PYTEST)
 	$(BIN)/mkdocs build --strict --site-dir .site
@@ -89,12 +90,13 @@ test-pandas3: venv-pandas3 browser
 	TALENTML_TEST_PROFILE=pandas3 $(VENV_PANDAS3)/bin/python $(PYTEST)
 
 lint: venv
-	$(BIN)/ruff check src tests benchmarks experiments docs/*.py docs/scripts
-	$(BIN)/ruff format --check src tests benchmarks experiments docs/*.py docs/scripts
+	$(BIN)/ruff check src tests tools benchmarks experiments docs/*.py docs/scripts
+	$(BIN)/ruff format --check src tests tools benchmarks experiments docs/*.py docs/scripts
+	$(BIN)/python tools/architecture.py
 
 format: venv
-	$(BIN)/ruff format src tests benchmarks experiments docs/*.py docs/scripts
-	$(BIN)/ruff check --fix src tests benchmarks experiments docs/*.py docs/scripts
+	$(BIN)/ruff format src tests tools benchmarks experiments docs/*.py docs/scripts
+	$(BIN)/ruff check --fix src tests tools benchmarks experiments docs/*.py docs/scripts
 
 docs: venv
 	$(BIN)/mkdocs build --strict --site-dir .site

@@ -73,7 +73,7 @@ def _write(out: Path, name: str, df: pd.DataFrame) -> dict:
 def run(out: Path, *, n_employees: int = 2_000) -> None:
     """Compute the demo organization's results and write them to ``out``."""
     import talentml as tml
-    from talentml._demo_pipeline import TOP_K, _features, _ingest, _resolve, _snapshot, _split
+    from talentml.demo._pipeline import TOP_K, _features, _ingest, _resolve, _snapshot, _split
 
     out.mkdir(parents=True, exist_ok=True)
     org = tml.datasets.simulate_workforce(

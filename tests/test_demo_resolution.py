@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 import talentml as tml
-from talentml._demo_pipeline import _features, _ingest, _resolve, resolution_counts
 from talentml.datasets import simulate_workforce
+from talentml.demo._pipeline import _features, _ingest, _resolve, resolution_counts
 
 VIDEO = "Acme Video"
 

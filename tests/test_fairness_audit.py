@@ -287,7 +287,7 @@ def test_purpose_limitation():
         def predict_proba(self, X):
             return np.column_stack([np.zeros(len(X)), np.ones(len(X))])
 
-    with pytest.raises(PurposeLimitationError, match="model uses sensitive"):
+    with pytest.raises(PurposeLimitationError, match="the model holds sensitive"):
         audit(
             Fitted(),
             pd.DataFrame({"tenure": [1.0, 2.0]}),

@@ -9,7 +9,7 @@ from scipy.stats import norm
 
 from talentml.datasets import Effects, simulate_workforce
 from talentml.loop import LearningImpact, learning_impact, track_completions
-from talentml.loop._impact import _fit_logit
+from talentml.loop._impact_estimate import _fit_logit
 from test_loop_world import small_world
 
 # How the simulator (datasets/_hr.py) writes a Leadership competency rating: latent

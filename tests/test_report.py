@@ -197,7 +197,7 @@ def test_build_report_docstring_is_valid() -> None:
 def demo(tmp_path_factory):
     """The demo pipeline on a small organization: its models trained in real MLflow runs
     (SQLite store in the output folder), registered, and the report linking the runs."""
-    from talentml._demo_pipeline import run_pipeline
+    from talentml.demo._pipeline import run_pipeline
 
     out = tmp_path_factory.mktemp("demo")
     result = run_pipeline(
@@ -247,7 +247,7 @@ MLFLOW_SQLITE = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SADeprecation
 
 
 def test_pipeline_refuses_a_short_history_before_any_work(tmp_path: Path) -> None:
-    from talentml._demo_pipeline import run_pipeline
+    from talentml.demo._pipeline import run_pipeline
 
     with pytest.raises(ValueError, match=r"needs at least 1000 days of history .*\(365 days\)"):
         run_pipeline(tmp_path / "out", n_employees=50, start="2024-01-01", end="2024-12-31")
@@ -293,9 +293,9 @@ def test_the_report_evaluates_the_registered_models(demo) -> None:
     """One training step: three runs, whose registered champions are the evaluated models."""
     from mlflow import MlflowClient
 
-    from talentml._demo_pipeline import _snapshot
+    from talentml.demo._models import DEMO_EXPERIMENT, DEMO_MODEL_NAMES
+    from talentml.demo._pipeline import _snapshot
     from talentml.serving import load
-    from talentml.tracking._demo_models import DEMO_EXPERIMENT, DEMO_MODEL_NAMES
 
     result, path = demo
     client = MlflowClient(result.tracking_uri)

@@ -23,7 +23,7 @@ from talentml.serving import (
     load,
     score_batch,
 )
-from talentml.serving._integrity import MANIFEST
+from talentml.serving.artifact import MANIFEST
 from talentml.tracking import PredictionLog, read_prediction_log
 
 
@@ -238,7 +238,7 @@ def test_a_tampered_model_is_refused(fitted, tmp_path):
     doc = json.loads((path / "serving.json").read_text())
     doc["bands"]["thresholds"] = [0.9, 0.95]
     (path / "serving.json").write_text(json.dumps(doc))
-    from talentml.serving._integrity import write_manifest
+    from talentml.serving.artifact import write_manifest
 
     write_manifest(path)
     Scorer.load(path)  # consistent with itself ...

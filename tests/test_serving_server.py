@@ -255,7 +255,7 @@ def test_a_tampered_artifact_is_refused_at_load(servers):
             load(run.model_uri, log=None)
         with pytest.raises(ModelIntegrityError):
             mlflow.pyfunc.load_model(run.model_uri)  # what mlflow models serve runs
-        from talentml.serving._integrity import write_manifest
+        from talentml.serving.artifact import write_manifest
 
         manifest = scorer_dir / "manifest.json"
         kept = manifest.read_bytes()

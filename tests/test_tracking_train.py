@@ -298,7 +298,7 @@ def test_cli_train_command(store, tmp_path):
     import typer
     from typer.testing import CliRunner
 
-    from talentml.tracking._cli import train_command
+    from talentml.cli._train import train_command
 
     X, y = store["X"], store["y"]
     X.to_parquet(tmp_path / "X.parquet")

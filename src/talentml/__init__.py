@@ -16,10 +16,9 @@ import importlib
 import logging
 from typing import TYPE_CHECKING, Any
 
+from ._version import __version__
 from .config import config_context, get_config, set_config
 from .exceptions import ConfigurationError, ContractError, PurposeLimitationError, TalentMLError
-
-__version__ = "0.1.0.dev0"
 
 _SUBMODULES = (
     "datasets",

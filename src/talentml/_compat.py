@@ -69,3 +69,25 @@ def as_ns(values: pd.Series) -> pd.Series:
     if isinstance(values.dtype, pd.DatetimeTZDtype) and values.dtype.unit != "ns":
         return values.dt.as_unit("ns")
     return values
+
+
+def import_shap():
+    """Import shap (once), silencing the deprecation matplotlib >= 3.10 raises on it.
+
+    shap 0.51 calls ``Colormap.set_bad``/``set_over``/``set_under`` at import time, which
+    matplotlib 3.11 flags with a ``PendingDeprecationWarning``; only those warnings are
+    silenced, only during the import.
+    """
+    import sys
+    import warnings
+
+    if "shap" in sys.modules:
+        return sys.modules["shap"]
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore",
+            message=r"The set_(bad|over|under) function",
+            category=PendingDeprecationWarning,
+        )
+        import shap
+    return shap

@@ -14,7 +14,7 @@ from typing import Any
 
 from .exceptions import ConfigurationError
 
-__all__ = ["config_context", "get_config", "resolve_secret", "set_config"]
+__all__ = ["config_context", "configured_secret", "get_config", "resolve_secret", "set_config"]
 
 _ENV = {
     "secret": "TALENTML_SECRET",
@@ -125,6 +125,26 @@ def resolve_secret(secret: str | bytes | None = None) -> bytes:
             f"or set the environment variable {_ENV['secret']}"
         )
     return value.encode() if isinstance(value, str) else bytes(value)
+
+
+def configured_secret() -> str | None:
+    """The pseudonymization secret set with :func:`set_config` or ``TALENTML_SECRET``, or None.
+
+    Unlike :func:`resolve_secret` it never raises: for callers with a fallback of their own
+    (the simulator's documented secret).
+
+    Examples
+    --------
+    >>> import talentml as tml
+    >>> from talentml.config import configured_secret
+    >>> with tml.config_context(secret="a-long-secret"):
+    ...     configured_secret()
+    'a-long-secret'
+    """
+    value = _state()["secret"] or os.environ.get(_ENV["secret"])
+    if isinstance(value, bytes):
+        value = value.decode()
+    return value or None
 
 
 def show_progress() -> bool:

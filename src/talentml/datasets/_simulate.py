@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 
 from .. import schemas
 from .._pseudonym import actor_ifi, actor_key, email_ifi
-from ..config import _state, show_progress
+from ..config import configured_secret, show_progress
 from ._catalog import FIRST_NAMES, LAST_NAMES, LMS_HOME, LOCATIONS, VIDEO_HOME, build_catalog
 from ._effects import Effects
 from ._hr import AGE_BANDS, RACES, SEXES, HRSimulator, _days
@@ -260,7 +260,7 @@ def simulate_workforce(
         )
     fx = Effects.from_any(effects)
     progress = show_progress if show_progress is not None else _progress_default()
-    key = secret or _state()["secret"] or _env_secret() or SIMULATION_SECRET
+    key = secret or configured_secret() or SIMULATION_SECRET
     seq = np.random.SeedSequence(random_state)
     hr_seq, cat_seq, people_seq, stmt_seq = seq.spawn(4)
     timings: dict[str, float] = {}
@@ -365,12 +365,6 @@ def simulate_workforce(
 
 def _progress_default() -> bool:
     return show_progress()
-
-
-def _env_secret() -> str | None:
-    import os
-
-    return os.environ.get("TALENTML_SECRET") or None
 
 
 class _Writer:

@@ -23,20 +23,27 @@ from __future__ import annotations
 
 from ._coder import ReasonCoder
 from ._columns import column_label, describe_columns
+from ._design import ModelView, model_view
 from ._plots import plot_importance, plot_reasons, plot_segments
 from ._recourse import Recourse, recourse
 from ._shap import Explainer, Explanation, explain
+from ._treeshap import TreeTables, UnsupportedBooster, tree_tables
 
 __all__ = [
     "Explainer",
     "Explanation",
+    "ModelView",
     "ReasonCoder",
     "Recourse",
+    "TreeTables",
+    "UnsupportedBooster",
     "column_label",
     "describe_columns",
     "explain",
     "plot_importance",
     "plot_reasons",
     "plot_segments",
+    "model_view",
     "recourse",
+    "tree_tables",
 ]

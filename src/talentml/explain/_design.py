@@ -18,14 +18,12 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
+from .._compat import import_shap
+from .._validation import ID_COLUMNS, check_purpose
+
 logger = logging.getLogger(__name__)
 
-__all__ = ["ModelView", "check_not_sensitive", "dense", "import_shap", "model_view"]
-
-#: Identifier columns carried through to every output (never model inputs).
-ID_COLUMNS = ("employee_id", "as_of")
-#: Reason-code prefixes of the talentml models.
-PREFIXES = {"FlightRisk": "FR", "HighPotential": "HP", "RampUp": "RU"}
+__all__ = ["ID_COLUMNS", "ModelView", "check_not_sensitive", "dense", "import_shap", "model_view"]
 
 
 def _rows(index: pd.Index, mask: np.ndarray, limit: int = 10) -> str:
@@ -35,7 +33,45 @@ def _rows(index: pd.Index, mask: np.ndarray, limit: int = 10) -> str:
 
 
 class ModelView:
-    """The parts of a fitted model that explanations need."""
+    """The parts of a fitted model that explanations (and serving's fast path) need.
+
+    Made by :func:`model_view`: the booster, the feature names and categories fixed at fit,
+    the margin's kind, the reason-code prefix and the monotone constraints, with
+    :meth:`design_array`, the booster's input for a frame without building a ``DMatrix``.
+
+    Parameters
+    ----------
+    model : object
+        The fitted model.
+    booster : xgboost.Booster
+        Its booster.
+    feature_names : list of str
+        The booster's input columns, in order.
+    categories : mapping
+        Levels of each categorical column, as fixed at fit.
+    margin_kind : str
+        What the margin is (``"margin"``, ``"log-hazard"``, ``"log-days"``).
+    prefix : str
+        Reason-code prefix.
+    monotone : mapping
+        Monotone constraint of each constrained column.
+    device : str, default "cpu"
+        XGBoost device.
+    talentml : bool, default False
+        Whether the model is a talentml estimator.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from talentml.explain import model_view
+    >>> from talentml.models import FlightRisk
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
+    >>> model = FlightRisk(n_estimators=10, random_state=0).fit(X, (X["a"] > 0).astype(int))
+    >>> view = model_view(model)
+    >>> view.feature_names, view.prefix, view.design_array(X).shape
+    (['a', 'b'], 'FR', (200, 2))
+    """
 
     def __init__(
         self,
@@ -161,27 +197,6 @@ class ModelView:
         return xgb.DMatrix(frame, enable_categorical=True)
 
 
-def import_shap():
-    """Import shap (once), silencing the deprecation matplotlib >= 3.10 raises on it.
-
-    shap 0.51 calls ``Colormap.set_bad``/``set_over``/``set_under`` at import time, which matplotlib 3.11 flags with a
-    ``PendingDeprecationWarning``; only those warnings are silenced, only during the import.
-    """
-    import sys
-    import warnings
-
-    if "shap" in sys.modules:
-        return sys.modules["shap"]
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore",
-            message=r"The set_(bad|over|under) function",
-            category=PendingDeprecationWarning,
-        )
-        import shap
-    return shap
-
-
 def dense(dmatrix: xgb.DMatrix) -> np.ndarray:
     """A DMatrix's values as a dense float64 array (absent entries are missing)."""
     csr = dmatrix.get_data()
@@ -193,32 +208,47 @@ def dense(dmatrix: xgb.DMatrix) -> np.ndarray:
 
 def check_not_sensitive(columns: list[str]) -> None:
     """Raise :class:`~talentml.exceptions.PurposeLimitationError` for a sensitive column."""
-    import sys
-
-    from ..exceptions import PurposeLimitationError
-    from ..models._base import normalize_name
-    from ..schemas import TABLES
-
-    banned = {c.name for c in TABLES["sensitive"].columns} - {"employee_id"}
-    models = sys.modules.get("talentml.models")
-    banned |= {str(c) for c in getattr(models, "SENSITIVE_COLUMNS", ()) or ()}
-    banned = {normalize_name(b) for b in banned}
-    hits = [c for c in columns if normalize_name(c) in banned]
-    if hits:
-        raise PurposeLimitationError(
-            f"the model uses sensitive column(s) {hits}: protected attributes may not be model "
-            "inputs, and talentml never explains a score with them (purpose limitation)"
-        )
+    check_purpose(
+        columns,
+        table="the model",
+        message="protected attributes may not be model inputs, and talentml never explains a "
+        "score with them (purpose limitation)",
+    )
 
 
 def model_view(model: Any, *, booster: str = "main") -> ModelView:
-    """Adapt ``model`` (talentml estimator, ``xgboost.Booster`` or XGBoost sklearn model)."""
+    """Adapt ``model`` (talentml estimator, ``xgboost.Booster`` or XGBoost sklearn model).
+
+    Parameters
+    ----------
+    model : object
+        A fitted talentml estimator, an ``xgboost.Booster`` or an XGBoost scikit-learn model.
+    booster : {"main", "survival"}, default "main"
+        Which booster of a talentml model (``"survival"``: FlightRisk's survival view).
+
+    Returns
+    -------
+    ModelView
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from talentml.explain import model_view
+    >>> from talentml.models import RampUp
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({"a": rng.normal(size=200)})
+    >>> model = RampUp(n_estimators=10, random_state=0).fit(X, np.exp(3 + X["a"]))
+    >>> view = model_view(model)
+    >>> view.prefix, view.margin_kind
+    ('RU', 'log-days')
+    """
     from sklearn.utils.validation import check_is_fitted
 
     if booster not in ("main", "survival"):
         raise ValueError(f"booster must be 'main' or 'survival', got {booster!r}")
     name = type(model).__name__
-    if hasattr(model, "design_matrix") and hasattr(model, "booster_") or name in PREFIXES:
+    prefix = getattr(type(model), "reason_prefix", None)
+    if hasattr(model, "design_matrix") and hasattr(model, "booster_") or prefix is not None:
         check_is_fitted(model)
         if not hasattr(model, "feature_names_in_"):
             raise ValueError(
@@ -242,7 +272,7 @@ def model_view(model: Any, *, booster: str = "main") -> ModelView:
             feature_names=[str(c) for c in model.feature_names_in_],
             categories=getattr(model, "categories_", {}) or {},
             margin_kind=kind,
-            prefix=PREFIXES.get(name, "M"),
+            prefix=prefix or "M",
             monotone=getattr(model, "monotone_constraints_", {}) or {},
             device=str(getattr(model, "device", "cpu") or "cpu"),
             talentml=True,

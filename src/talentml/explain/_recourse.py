@@ -30,7 +30,7 @@ conversation starters.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -217,6 +217,126 @@ def recourse(
     ['n_voluntary_completions_90d']
     """
     view = model_view(model)
+    goal, threshold = _check_args(
+        model,
+        view,
+        goal=goal,
+        threshold=threshold,
+        bounds=bounds,
+        max_changes=max_changes,
+        n_grid=n_grid,
+    )
+    lo_q, hi_q = bounds
+    X = view.check_frame(X)
+    reference = X if reference is None else view.check_frame(reference, table="reference")
+    coder = ReasonCoder(catalog=catalog, peers=None).fit(model, reference)
+    model_cols = set(view.feature_names)
+
+    # ------------------------------------------------------------------ candidates
+    rows, excluded = _candidate_rows(
+        view,
+        coder,
+        reference,
+        model_cols & set(X.columns),
+        goal=goal,
+        bounds=(lo_q, hi_q),
+        n_grid=n_grid,
+        features=features,
+    )
+    candidate_frame = pd.DataFrame(
+        [{k: c[k] for k in CANDIDATE_COLUMNS} for c in rows], columns=CANDIDATE_COLUMNS
+    )
+    by_feature = {c["feature"]: c for c in rows}
+    levels = {c["feature"]: c["levels"] for c in rows if c["levels"] is not None}
+
+    def as_given(frame: pd.DataFrame) -> pd.DataFrame:
+        return _as_given(frame, levels)
+
+    def proba(frame: pd.DataFrame) -> np.ndarray:
+        return model.predict_proba(as_given(frame))[:, 1]
+
+    # --------------------------------------------------------------------- search
+    n = len(X)
+    score = model.predict_proba(X)[:, 1] if n else np.zeros(0)
+
+    def crossed(s: np.ndarray) -> np.ndarray:
+        return s < threshold if goal == "below" else s > threshold
+
+    status = np.where(crossed(score), "already", "not_found").astype(object)
+    if not rows:
+        status[status == "not_found"] = "no_candidates"
+    work = _positions(X, levels)
+    current, changed, moved = _search(
+        rows,
+        by_feature,
+        work,
+        status,
+        score,
+        proba=proba,
+        crossed=crossed,
+        goal=goal,
+        max_changes=max_changes,
+        show_progress=show_progress,
+    )
+
+    # ---------------------------------------------------------------------- prune
+    found = np.flatnonzero(status == "found")
+    _prune(found, changed, current, work, by_feature, proba, crossed, moved)
+    for i in np.flatnonzero(status != "found"):
+        changed[i] = {}  # a partial path is not a suggestion
+
+    # --------------------------------------------------------------- verify & report
+    after = np.full(n, np.nan)
+    valid = np.zeros(n, dtype=bool)
+    if len(found):
+        rescored = model.predict_proba(as_given(current.iloc[found]))[:, 1]
+        after[found] = rescored
+        valid[found] = crossed(rescored)
+    summary, changes = _tables(
+        X,
+        found,
+        changed,
+        by_feature,
+        coder=coder,
+        prefix=view.prefix,
+        score=score,
+        threshold=threshold,
+        status=status,
+        after=after,
+        valid=valid,
+    )
+    if len(found):
+        invalid = int((~valid[found]).sum())
+        if invalid:
+            logger.warning(
+                "recourse: %d of %d suggestions do not cross when re-scored", invalid, len(found)
+            )
+    logger.info(
+        "recourse: %s",
+        ", ".join(f"{k}={v}" for k, v in pd.Series(status).value_counts().items()),
+    )
+    return Recourse(
+        summary=summary,
+        changes=changes,
+        counterfactuals=as_given(current.iloc[found]),
+        threshold=threshold,
+        goal=goal,
+        candidates=candidate_frame,
+        excluded=excluded,
+    )
+
+
+def _check_args(
+    model: Any,
+    view: Any,
+    *,
+    goal: str,
+    threshold: float,
+    bounds: tuple[float, float],
+    max_changes: int,
+    n_grid: int,
+) -> tuple[str, float]:
+    """The goal (``"auto"`` resolved) and threshold of :func:`recourse`, its arguments checked."""
     if not hasattr(model, "predict_proba"):
         raise ValueError(
             f"recourse needs a classifier with predict_proba (FlightRisk, HighPotential), got "
@@ -239,19 +359,28 @@ def recourse(
         raise ValueError(f"bounds must be quantiles 0 <= low < high <= 1, got {bounds!r}")
     if max_changes < 1 or n_grid < 1:
         raise ValueError("max_changes and n_grid must be >= 1")
-    X = view.check_frame(X)
-    reference = X if reference is None else view.check_frame(reference, table="reference")
-    coder = ReasonCoder(catalog=catalog, peers=None).fit(model, reference)
-    model_cols = set(view.feature_names)
+    return goal, threshold
 
-    # ------------------------------------------------------------------ candidates
+
+def _candidate_rows(
+    view: Any,
+    coder: ReasonCoder,
+    reference: pd.DataFrame,
+    columns: set[str],
+    *,
+    goal: str,
+    bounds: tuple[float, float],
+    n_grid: int,
+    features: list[str] | None,
+) -> tuple[list[dict[str, Any]], pd.DataFrame]:
+    """The candidate features (restricted to ``features``) and the excluded columns."""
     rows, excluded = candidates(
         view,
         coder,
         reference,
-        model_cols & set(X.columns),
+        columns,
         goal=goal,
-        bounds=(lo_q, hi_q),
+        bounds=bounds,
         n_grid=n_grid,
     )
     if features is not None:
@@ -272,49 +401,53 @@ def recourse(
             logger.debug(
                 "recourse: %s is monotone (%+d) the right way", c["feature"], c["monotone"]
             )
-    candidate_frame = pd.DataFrame(
-        [{k: c[k] for k in CANDIDATE_COLUMNS} for c in rows], columns=CANDIDATE_COLUMNS
-    )
-    by_feature = {c["feature"]: c for c in rows}
-    levels = {c["feature"]: c["levels"] for c in rows if c["levels"] is not None}
+    return rows, excluded
 
-    def positions(frame: pd.DataFrame) -> pd.DataFrame:
-        """Categorical candidates as the position of their level (NaN: not an ordered one)."""
-        if not levels:
-            return frame
-        frame = frame.copy()
-        for col, order in levels.items():
-            where = {v: float(i) for i, v in enumerate(order)}
-            raw = frame[col].astype(object).to_numpy(dtype=object)
-            frame[col] = [where.get(str(v), np.nan) if not pd.isna(v) else np.nan for v in raw]
+
+def _positions(frame: pd.DataFrame, levels: dict[str, Any]) -> pd.DataFrame:
+    """Categorical candidates as the position of their level (NaN: not an ordered one)."""
+    if not levels:
         return frame
+    frame = frame.copy()
+    for col, order in levels.items():
+        where = {v: float(i) for i, v in enumerate(order)}
+        raw = frame[col].astype(object).to_numpy(dtype=object)
+        frame[col] = [where.get(str(v), np.nan) if not pd.isna(v) else np.nan for v in raw]
+    return frame
 
-    def as_given(frame: pd.DataFrame) -> pd.DataFrame:
-        """The inverse of ``positions``: level labels the model reads."""
-        if not levels:
-            return frame
-        frame = frame.copy()
-        for col, order in levels.items():
-            pos = frame[col].to_numpy(dtype=np.float64, na_value=np.nan)
-            frame[col] = pd.array(
-                [order[int(p)] if p == p else None for p in pos.tolist()], dtype=object
-            )
+
+def _as_given(frame: pd.DataFrame, levels: dict[str, Any]) -> pd.DataFrame:
+    """The inverse of :func:`_positions`: level labels the model reads."""
+    if not levels:
         return frame
+    frame = frame.copy()
+    for col, order in levels.items():
+        pos = frame[col].to_numpy(dtype=np.float64, na_value=np.nan)
+        frame[col] = pd.array(
+            [order[int(p)] if p == p else None for p in pos.tolist()], dtype=object
+        )
+    return frame
 
-    def proba(frame: pd.DataFrame) -> np.ndarray:
-        return model.predict_proba(as_given(frame))[:, 1]
 
-    # --------------------------------------------------------------------- search
-    n = len(X)
-    score = model.predict_proba(X)[:, 1] if n else np.zeros(0)
+def _search(
+    rows: list[dict[str, Any]],
+    by_feature: dict[str, dict[str, Any]],
+    work: pd.DataFrame,
+    status: np.ndarray,
+    score: np.ndarray,
+    *,
+    proba: Callable[[pd.DataFrame], np.ndarray],
+    crossed: Callable[[np.ndarray], np.ndarray],
+    goal: str,
+    max_changes: int,
+    show_progress: bool | None,
+) -> tuple[pd.DataFrame, list[dict[str, tuple[float, float]]], list[str]]:
+    """The greedy, batched search: one change per employee and step (``status`` updated).
 
-    def crossed(s: np.ndarray) -> np.ndarray:
-        return s < threshold if goal == "below" else s > threshold
-
-    status = np.where(crossed(score), "already", "not_found").astype(object)
-    if not rows:
-        status[status == "not_found"] = "no_candidates"
-    work = positions(X)
+    Returns the changed rows (positions for categorical columns), each row's changes and
+    the columns the changes move.
+    """
+    n = len(work)
     current = work.copy()
     moved = sorted({c["feature"] for c in rows} | {g for c in rows for g in c["linked"]})
     if moved:
@@ -382,20 +515,25 @@ def recourse(
         active = np.asarray(next_active, dtype=np.int64)
         bar.update(1)
     bar.close()
+    return current, changed, moved
 
-    # ---------------------------------------------------------------------- prune
-    found = np.flatnonzero(status == "found")
-    _prune(found, changed, current, work, by_feature, proba, crossed, moved)
-    for i in np.flatnonzero(status != "found"):
-        changed[i] = {}  # a partial path is not a suggestion
 
-    # --------------------------------------------------------------- verify & report
-    after = np.full(n, np.nan)
-    valid = np.zeros(n, dtype=bool)
-    if len(found):
-        rescored = model.predict_proba(as_given(current.iloc[found]))[:, 1]
-        after[found] = rescored
-        valid[found] = crossed(rescored)
+def _tables(
+    X: pd.DataFrame,
+    found: np.ndarray,
+    changed: list[dict[str, tuple[float, float]]],
+    by_feature: dict[str, dict[str, Any]],
+    *,
+    coder: ReasonCoder,
+    prefix: str,
+    score: np.ndarray,
+    threshold: float,
+    status: np.ndarray,
+    after: np.ndarray,
+    valid: np.ndarray,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ``summary`` (one row per explained row) and ``changes`` (one per change) tables."""
+    n = len(X)
     ids = X[[c for c in ID_COLUMNS if c in X.columns]].reset_index(drop=True)
     if ids.shape[1] == 0:
         ids = pd.DataFrame({"row": X.index})
@@ -413,7 +551,7 @@ def recourse(
                     **ids.iloc[i].to_dict(),
                     "step": step,
                     "feature": f,
-                    "code": f"{view.prefix}-{FAMILY_CODES.get(str(entry['family']), 'FEAT')}-"
+                    "code": f"{prefix}-{FAMILY_CODES.get(str(entry['family']), 'FEAT')}-"
                     f"{feature_token(f)}-{'RAISE' if v > x else 'LOWER'}",
                     "from_value": shown_x,
                     "to_value": shown_v,
@@ -450,25 +588,7 @@ def recourse(
         "text",
     ]
     changes = pd.DataFrame(change_rows, columns=change_cols)
-    if len(found):
-        invalid = int((~valid[found]).sum())
-        if invalid:
-            logger.warning(
-                "recourse: %d of %d suggestions do not cross when re-scored", invalid, len(found)
-            )
-    logger.info(
-        "recourse: %s",
-        ", ".join(f"{k}={v}" for k, v in pd.Series(status).value_counts().items()),
-    )
-    return Recourse(
-        summary=summary,
-        changes=changes,
-        counterfactuals=as_given(current.iloc[found]),
-        threshold=threshold,
-        goal=goal,
-        candidates=candidate_frame,
-        excluded=excluded,
-    )
+    return summary, changes
 
 
 def _change_text(c: dict[str, Any], x: float, v: float) -> tuple[str, Any, Any]:

@@ -61,7 +61,30 @@ BLOCK_ROWS = 1024
 
 @dataclass
 class TreeTables:
-    """A booster's trees as flat arrays, with the path tables of its leaves."""
+    """A booster's trees as flat arrays, with the path tables of its leaves.
+
+    Made by :func:`tree_tables`. :meth:`shap` gives exact TreeSHAP values and
+    :meth:`leaf_sum` the trees' sum (the margin is ``base_margin + leaf_sum``; the SHAP
+    values of a row add up to its margin minus the expected margin), both on a
+    features-by-rows array (``ModelView.design_array(X).T``).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from talentml.explain import model_view, tree_tables
+    >>> from talentml.models import FlightRisk
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
+    >>> model = FlightRisk(n_estimators=10, random_state=0).fit(X, (X["a"] > 0).astype(int))
+    >>> view = model_view(model)
+    >>> tables = tree_tables(view.booster)
+    >>> xt = view.design_array(X).T
+    >>> phi = tables.shap(xt)
+    >>> margin = tables.base_margin + tables.leaf_sum(xt)
+    >>> expected = margin - phi.sum(axis=1)  # the same for every row: SHAP's base value
+    >>> bool(np.allclose(expected, expected[0], atol=1e-4))
+    True
+    """
 
     n_features: int
     node_start: np.ndarray
@@ -336,10 +359,32 @@ _CACHE_LOCK = threading.Lock()
 def tree_tables(booster: xgb.Booster, *, build: bool = True) -> TreeTables:
     """The parsed trees (and leaf tables when ``build``) of ``booster``, cached per booster.
 
+    Parameters
+    ----------
+    booster : xgboost.Booster
+        A gradient-boosted tree booster (``gbtree``, one output).
+    build : bool, default True
+        Also compute the leaf path tables (what :meth:`TreeTables.shap` needs).
+
+    Returns
+    -------
+    TreeTables
+
     Raises
     ------
     UnsupportedBooster
         For DART, multi-output or vector-leaf boosters.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, xgboost as xgb
+    >>> from talentml.explain import tree_tables
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(100, 3))
+    >>> booster = xgb.train({"max_depth": 2}, xgb.DMatrix(X, label=X[:, 0]), 5)
+    >>> tables = tree_tables(booster)
+    >>> tables.n_trees, tables.n_features
+    (5, 3)
     """
     with _CACHE_LOCK:
         tables = _CACHE.get(booster)

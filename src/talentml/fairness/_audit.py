@@ -1,11 +1,17 @@
-"""``audit``: a bias audit of a model or a score, with LL144 impact ratios and significance."""
+"""``audit``: a bias audit of a model or a score, with LL144 impact ratios and significance.
+
+The audit runs in steps, each a function of this module: check the arguments and the purpose
+limitation, resolve the attributes and the scores (:mod:`._groups`, :mod:`._scores`), the
+decision rule (:func:`_decision_rule`), the rates and impact ratios of every attribute
+(:func:`_measure`), the exclusions and references, the proxies (:func:`_proxy_step`), the
+mitigations (:func:`_mitigation_step`), the flags (:mod:`._flags`) and the meta record
+(:func:`_meta`). The result and its reports live in :mod:`._result` and :mod:`._report`.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,7 +19,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..config import show_progress as _show_progress
-from ._groups import UNKNOWN, UNKNOWN_VALUES, Attribute, check_purpose, resolve_attributes
+from ._flags import FLAG_COLUMNS, SEVERITY_ORDER, audit_flags
+from ._groups import UNKNOWN_VALUES, Attribute, check_purpose, resolve_attributes
 from ._impact import (
     DEFAULT_JUSTIFICATION,
     FOUR_FIFTHS,
@@ -23,8 +30,11 @@ from ._impact import (
     threshold_selection,
     top_k_selection,
 )
+from ._metadata import AuditMetadata, check_data_source
 from ._metrics import group_metrics
-from ._proxy import PROXY_THRESHOLD, _feature_columns, gap_attribution, predictiveness, proxy_table
+from ._mitigate import Mitigation, mitigate
+from ._proxy import PROXY_THRESHOLD, feature_columns, gap_attribution, predictiveness, proxy_table
+from ._result import BiasAudit
 from ._schema import SCHEMA_VERSION
 from ._scores import (
     Scores,
@@ -35,248 +45,14 @@ from ._scores import (
     resolve_scores,
 )
 
-__all__ = ["SCHEMA_VERSION", "BiasAudit", "audit"]
+__all__ = ["FLAG_COLUMNS", "SCHEMA_VERSION", "SEVERITY_ORDER", "BiasAudit", "audit"]
 
 logger = logging.getLogger(__name__)
 
 
-SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "info": 3}
-FLAG_COLUMNS = ("attribute", "group", "kind", "code", "severity", "message")
-
 MSG_BOTH = "give threshold or top_k, not both"
 MSG_FAVORABLE = "favorable must be 'high' or 'low', got {value!r}"
 MSG_X = "X must be a pandas DataFrame (the audited rows), got {kind}"
-
-
-@dataclass
-class BiasAudit:
-    """The result of :func:`audit`: rates, impact ratios, flags, proxies and mitigation.
-
-    Attributes
-    ----------
-    by_group : pandas.DataFrame
-        Indexed by ``(attribute, group)`` (single attributes, then intersections; the unknown
-        category included): ``n``, ``share``, ``selection_rate`` and/or ``scoring_rate``,
-        ``mean_score``, and with outcomes ``n_labeled``, ``base_rate``, ``tpr``, ``fpr``,
-        ``precision``, ``auc``, ``calibration_gap`` (mean probability minus observed rate)
-        and ``ece``. Computed with fairlearn's ``MetricFrame``.
-    overall : pandas.Series
-        The same metrics over every audited row.
-    impact_ratios : pandas.DataFrame
-        Indexed by ``(attribute, kind, group)``, ``kind`` being ``"selection"`` or
-        ``"scoring"``: ``n``, ``share``, ``n_selected``, ``rate``, ``impact_ratio``,
-        ``ci_low``, ``ci_high`` (bootstrap), ``p_value`` (against the reference category),
-        ``reference``, ``excluded`` (under 2%), ``small`` (under ``min_n``), ``four_fifths``
-        (ratio under 0.8) and ``significant`` (``p_value < alpha``).
-    flags : pandas.DataFrame
-        One row per finding: ``attribute``, ``group``, ``kind``, ``code`` (``adverse_impact``,
-        ``four_fifths``, ``significant_difference``, ``small_group``, ``excluded_category``,
-        ``unknown_category``, ``calibration_gap``, ``proxy_feature``, ``repeated_rows``),
-        ``severity`` (high, medium, low, info) and a plain-language ``message``.
-    exclusions : pandas.DataFrame
-        Categories left out of the impact ratios, with count, rate and justification.
-    attributes : pandas.DataFrame
-        One row per audited attribute: its parts, known categories and unknown count.
-    proxies : pandas.DataFrame or None
-        :func:`proxy_analysis` of the model's features (None when not computed).
-    gaps : pandas.DataFrame or None
-        Margin gap of each compared category to the reference category.
-    gap_attribution : pandas.DataFrame or None
-        Each feature's TreeSHAP contribution to each gap (long format).
-    mitigation : list of Mitigation
-        Mitigations tried (reported, never applied).
-    meta : dict
-        Purpose, dates, auditor, data window, model version, decision rule and settings.
-
-    See Also
-    --------
-    audit : Builds it.
-
-    Examples
-    --------
-    >>> import numpy as np, pandas as pd
-    >>> from talentml.fairness import audit
-    >>> rng = np.random.default_rng(0)
-    >>> result = audit(rng.random(400), pd.DataFrame(index=range(400)),
-    ...                sensitive=pd.DataFrame({"sex": rng.choice(["f", "m"], 400)}),
-    ...                n_bootstrap=0)
-    >>> result.by_group.index.names
-    FrozenList(['attribute', 'group'])
-    >>> list(result.impact_ratios.index.names)
-    ['attribute', 'kind', 'group']
-    """
-
-    by_group: pd.DataFrame
-    overall: pd.Series
-    impact_ratios: pd.DataFrame
-    flags: pd.DataFrame
-    exclusions: pd.DataFrame
-    attributes: pd.DataFrame
-    meta: dict[str, Any]
-    proxies: pd.DataFrame | None = None
-    gaps: pd.DataFrame | None = None
-    gap_attribution: pd.DataFrame | None = None
-    mitigation: list[Any] = field(default_factory=list)
-
-    def __repr__(self) -> str:
-        n = self.meta.get("data", {}).get("n_rows", 0)
-        high = int((self.flags["severity"] == "high").sum()) if len(self.flags) else 0
-        attrs = ", ".join(self.attributes["attribute"].tolist())
-        return f"<BiasAudit of {n} rows on {attrs}: {high} high-severity flag(s)>"
-
-    def worst(self, kind: str | None = None) -> pd.DataFrame:
-        """The lowest compared impact ratio of each attribute.
-
-        Parameters
-        ----------
-        kind : {"selection", "scoring"}, optional
-            Restrict to one kind of rate (default: both).
-
-        Returns
-        -------
-        pandas.DataFrame
-            One row per ``(attribute, kind)``: ``group``, ``impact_ratio``, ``p_value``,
-            ``ci_low``, ``ci_high``, ``n``.
-
-        Examples
-        --------
-        >>> import numpy as np, pandas as pd
-        >>> from talentml.fairness import audit
-        >>> rng = np.random.default_rng(0)
-        >>> sex = rng.choice(["female", "male"], 1000)
-        >>> score = rng.random(1000) + 0.2 * (sex == "male")
-        >>> result = audit(score, pd.DataFrame(index=range(1000)),
-        ...                sensitive=pd.DataFrame({"sex": sex}), n_bootstrap=0)
-        >>> result.worst()["group"].tolist()
-        ['female']
-        """
-        table = self.impact_ratios.reset_index()
-        table = table[~table["excluded"] & table["impact_ratio"].notna()]
-        if kind is not None:
-            table = table[table["kind"] == kind]
-        table = table.sort_values("impact_ratio", kind="mergesort")
-        keep = ["attribute", "kind", "group", "impact_ratio", "p_value", "ci_low", "ci_high", "n"]
-        return table.drop_duplicates(["attribute", "kind"])[keep].set_index(["attribute", "kind"])
-
-    def to_dict(self) -> dict[str, Any]:
-        """The report as plain, strict-JSON-able data (the versioned schema).
-
-        Returns
-        -------
-        dict
-            With ``schema_version`` and every section of the report; no row-level data.
-
-        Examples
-        --------
-        >>> import numpy as np, pandas as pd
-        >>> from talentml.fairness import audit
-        >>> rng = np.random.default_rng(0)
-        >>> result = audit(rng.random(300), pd.DataFrame(index=range(300)),
-        ...                sensitive=pd.DataFrame({"sex": rng.choice(["f", "m"], 300)}),
-        ...                n_bootstrap=0)
-        >>> result.to_dict()["schema_version"]
-        '1.0'
-        """
-        from ._report import audit_to_dict
-
-        return audit_to_dict(self)
-
-    def to_json(self, path: str | Path | None = None, *, indent: int | None = 2) -> str:
-        """Serialize the report to JSON (and write it when ``path`` is given).
-
-        Parameters
-        ----------
-        path : str or Path, optional
-            File to write.
-        indent : int or None, default 2
-            JSON indentation.
-
-        Returns
-        -------
-        str
-            The JSON text (strict JSON: missing values are ``null``).
-
-        Examples
-        --------
-        >>> import json, numpy as np, pandas as pd
-        >>> from talentml.fairness import audit
-        >>> rng = np.random.default_rng(0)
-        >>> result = audit(rng.random(300), pd.DataFrame(index=range(300)),
-        ...                sensitive=pd.DataFrame({"sex": rng.choice(["f", "m"], 300)}),
-        ...                n_bootstrap=0)
-        >>> json.loads(result.to_json())["report"]
-        'talentml.fairness.audit'
-        """
-        from ._report import dumps
-
-        text = dumps(self.to_dict(), indent=indent)
-        if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
-        return text
-
-    def to_html(self, path: str | Path | None = None) -> str:
-        """Render a self-contained HTML report (plots embedded as SVG).
-
-        Parameters
-        ----------
-        path : str or Path, optional
-            File to write.
-
-        Returns
-        -------
-        str
-            The HTML document.
-
-        Examples
-        --------
-        >>> import numpy as np, pandas as pd
-        >>> from talentml.fairness import audit
-        >>> rng = np.random.default_rng(0)
-        >>> result = audit(rng.random(300), pd.DataFrame(index=range(300)),
-        ...                sensitive=pd.DataFrame({"sex": rng.choice(["f", "m"], 300)}),
-        ...                n_bootstrap=0)
-        >>> html = result.to_html()
-        >>> "<svg" in html and "Local Law 144" in html
-        True
-        """
-        from ._report import audit_to_html
-
-        html = audit_to_html(self)
-        if path is not None:
-            Path(path).write_text(html, encoding="utf-8")
-        return html
-
-    def plot_impact_ratios(self, kind: str | None = None, ax: Any = None) -> Any:
-        """Forest plot of the impact ratios with their bootstrap intervals and the 0.8 line.
-
-        Parameters
-        ----------
-        kind : {"selection", "scoring"}, optional
-            Which rates (default: selection when present, else scoring).
-        ax : matplotlib.axes.Axes, optional
-            Axes to draw on (default: a new figure).
-
-        Returns
-        -------
-        matplotlib.axes.Axes
-            The axes.
-
-        Examples
-        --------
-        >>> import matplotlib
-        >>> matplotlib.use("Agg")
-        >>> import numpy as np, pandas as pd
-        >>> from talentml.fairness import audit
-        >>> rng = np.random.default_rng(0)
-        >>> result = audit(rng.random(300), pd.DataFrame(index=range(300)),
-        ...                sensitive=pd.DataFrame({"sex": rng.choice(["f", "m"], 300)}),
-        ...                n_bootstrap=50)
-        >>> result.plot_impact_ratios().get_xlabel()
-        'impact ratio (rate / highest rate)'
-        """
-        from ._plots import plot_impact_ratios
-
-        return plot_impact_ratios(self, kind=kind, ax=ax)
 
 
 def _data_window(X: pd.DataFrame) -> dict[str, Any]:
@@ -293,158 +69,384 @@ def _data_window(X: pd.DataFrame) -> dict[str, Any]:
     return out
 
 
-def _flags(
-    impact: pd.DataFrame,
-    by_group: pd.DataFrame,
-    attributes: Sequence[Attribute],
-    proxies: pd.DataFrame | None,
+def _check_arguments(
+    X: Any,
     *,
+    threshold: float | None,
+    top_k: float | None,
+    favorable: str,
+    test: str,
+    data_source: str,
     alpha: float,
+) -> None:
+    """Raise on an argument :func:`audit` cannot use (before any work)."""
+    if not isinstance(X, pd.DataFrame):
+        raise TypeError(MSG_X.format(kind=type(X).__name__))
+    if threshold is not None and top_k is not None:
+        raise ValueError(MSG_BOTH)
+    if favorable not in ("high", "low"):
+        raise ValueError(MSG_FAVORABLE.format(value=favorable))
+    if test not in TESTS:
+        raise ValueError(f"test must be one of {TESTS}, got {test!r}")
+    check_data_source(data_source)
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
+
+
+def _decision_rule(
+    scores: Scores,
+    X: pd.DataFrame,
+    *,
+    threshold: float | None,
+    top_k: float | None,
+    favorable: str,
+    random_state: int | None,
+) -> tuple[np.ndarray | None, np.ndarray | None, dict[str, Any]]:
+    """The selected rows, the rows above the median, and the record of the decision rule."""
+    values = scores.values
+    decision_info: dict[str, Any] = {"favorable": favorable, "binary": scores.binary}
+    selected = above = None
+    if scores.binary:
+        if threshold is not None or top_k is not None:
+            logger.info("scores are binary decisions: threshold/top_k ignored")
+        selected = values == (1.0 if favorable == "high" else 0.0)
+        decision_info["rule"] = "binary decision (1 = selected)"
+    else:
+        above, median = scoring_selection(values, favorable=favorable)
+        decision_info["median_score"] = median
+        if top_k is not None:
+            tiebreak = None
+            if scores.source == "model" and hasattr(scores.model, "booster_"):
+                tiebreak = contributions_margin(scores.model, X)
+            selected, cut, ties = top_k_selection(
+                values, top_k, favorable=favorable, tiebreak=tiebreak, random_state=random_state
+            )
+            decision_info["top_k"] = top_k
+            decision_info["cutoff"] = cut
+            decision_info["ties"] = ties
+            decision_info["rule"] = (
+                f"top {top_k} ({'highest' if favorable == 'high' else 'lowest'} scores)"
+            )
+        elif threshold is not None:
+            selected = threshold_selection(values, float(threshold), favorable=favorable)
+            decision_info["threshold"] = float(threshold)
+            decision_info["cutoff"] = float(threshold)
+            sign = ">=" if favorable == "high" else "<="
+            decision_info["rule"] = f"score {sign} {float(threshold):g}"
+        else:
+            decision_info["rule"] = "continuous score: scoring rates only"
+    if selected is not None:
+        decision_info["n_selected"] = int(selected.sum())
+    return selected, above, decision_info
+
+
+def _kinds(selected: np.ndarray | None, above: np.ndarray | None) -> dict[str, np.ndarray]:
+    """The rates the audit compares: ``selection`` (a decision) and/or ``scoring`` (median)."""
+    kinds: dict[str, np.ndarray] = {}
+    if selected is not None:
+        kinds["selection"] = selected
+    if above is not None:
+        kinds["scoring"] = above
+    return kinds
+
+
+def _is_probability(scores: Scores, probability: bool | None) -> bool:
+    """Whether the scores are probabilities of the outcome (calibration is then reported)."""
+    values = scores.values
+    in_unit = bool(values.min() >= 0.0 and values.max() <= 1.0)
+    if probability is None:
+        probability = scores.source == "model" and hasattr(scores.model, "predict_proba")
+    elif probability and not in_unit:
+        raise ValueError("probability=True, but the scores are not all in [0, 1]")
+    return bool(probability and in_unit and not scores.binary)
+
+
+def _employee_clusters(X: pd.DataFrame) -> tuple[np.ndarray | None, int]:
+    """Bootstrap clusters (employee ids, when some repeat) and the number of repeated ids."""
+    clusters = None
+    repeated = 0
+    if "employee_id" in X.columns:
+        ids = X["employee_id"]
+        counts = ids.value_counts()
+        repeated = int((counts > 1).sum())
+        if repeated:
+            clusters = ids.astype("object").to_numpy()
+    return clusters, repeated
+
+
+def _measure(
+    attrs: Sequence[Attribute],
+    scores: Scores,
+    labels: np.ndarray | None,
+    kinds: dict[str, np.ndarray],
+    *,
+    selected: np.ndarray | None,
+    above: np.ndarray | None,
+    probability: bool,
+    clusters: np.ndarray | None,
+    exclude_below: float | None,
     min_n: int,
-    repeated: int,
-    calibration_tolerance: float,
+    alpha: float,
+    test: str,
+    n_bootstrap: int,
+    ci: float,
+    random_state: int | None,
+    show_progress: bool | None,
+) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
+    """Metrics by group (fairlearn), overall, and the rate tables of every attribute and kind."""
+    values = scores.values
+    decision = selected if selected is not None else above
+    n_rows = len(values)
+    by_parts, overall = [], None
+    impact_parts = []
+    progress = _show_progress() if show_progress is None else bool(show_progress)
+    for i, attr in enumerate(
+        tqdm(attrs, desc="bias audit", unit="attribute", disable=not progress)
+    ):
+        by, ov = group_metrics(
+            attr.values,
+            name=attr.name,
+            scores=values,
+            decision=decision,
+            selected=selected,
+            above_median=above,
+            labels=labels,
+            probability=probability,
+        )
+        by.insert(1, "share", by["n"] / n_rows)
+        by_parts.append(pd.concat({attr.name: by}, names=["attribute"]))
+        overall = ov if overall is None else overall
+        for kind, flag in kinds.items():
+            table = rate_table(
+                flag,
+                attr.values,
+                clusters=clusters,
+                exclude_below=exclude_below,
+                min_n=min_n,
+                alpha=alpha,
+                test=test,
+                n_bootstrap=n_bootstrap,
+                ci=ci,
+                random_state=None if random_state is None else random_state + 7919 * i,
+            )
+            impact_parts.append(pd.concat({(attr.name, kind): table}, names=["attribute", "kind"]))
+    by_group = pd.concat(by_parts).sort_index()
+    impact = pd.concat(impact_parts).sort_index()
+    overall = overall.copy()
+    overall["share"] = 1.0
+    return by_group, overall, impact
+
+
+def _exclusions(
+    impact: pd.DataFrame, *, justification: str | None, exclude_below: float | None
 ) -> pd.DataFrame:
-    rows: list[dict[str, Any]] = []
-    table = impact.reset_index()
-    for (attr, kind), sub in table.groupby(["attribute", "kind"], sort=False):
-        ref = sub[sub["reference"]]
-        ref_group = ref["group"].iloc[0] if len(ref) else None
-        ref_rate = float(ref["rate"].iloc[0]) if len(ref) else float("nan")
-        for r in sub.itertuples(index=False):
-            label = f"{attr} = {r.group}"
-            if r.excluded:
-                rows.append(
-                    {
-                        "attribute": attr,
-                        "group": r.group,
-                        "kind": kind,
-                        "code": "excluded_category",
-                        "severity": "info",
-                        "message": f"{label}: {r.n} rows ({r.share:.1%}) excluded from the "
-                        f"{kind} impact ratios; its {kind} rate is {r.rate:.1%}",
-                    }
-                )
-                continue
-            if r.small:
-                rows.append(
-                    {
-                        "attribute": attr,
-                        "group": r.group,
-                        "kind": kind,
-                        "code": "small_group",
-                        "severity": "info",
-                        "message": f"{label}: only {r.n} rows (fewer than {min_n}); its {kind} "
-                        "rate and impact ratio are unreliable",
-                    }
-                )
-            if r.reference or np.isnan(r.impact_ratio):
-                continue
-            ci = (
-                f", 95% CI {r.ci_low:.2f}-{r.ci_high:.2f}"
-                if not (np.isnan(r.ci_low) or np.isnan(r.ci_high))
-                else ""
-            )
-            detail = (
-                f"{kind} rate {r.rate:.1%} against {ref_rate:.1%} for {ref_group} "
-                f"(impact ratio {r.impact_ratio:.2f}{ci}, p = {r.p_value:.2g}, n = {r.n})"
-            )
-            if r.four_fifths and r.significant:
-                code, sev = "adverse_impact", "high"
-                text = f"{label}: {detail}: below four-fifths and significant at {alpha:g}"
-            elif r.four_fifths:
-                code, sev = "four_fifths", "medium"
-                text = f"{label}: {detail}: below four-fifths, not significant at {alpha:g}"
-            elif r.significant and r.impact_ratio < 1.0:
-                code, sev = "significant_difference", "low"
-                text = f"{label}: {detail}: significant, but above four-fifths"
-            else:
-                continue
-            rows.append(
-                {
-                    "attribute": attr,
-                    "group": r.group,
-                    "kind": kind,
-                    "code": code,
-                    "severity": sev,
-                    "message": text,
-                }
-            )
-    for attr in attributes:
-        k = attr.n_unknown
-        if k:
-            rows.append(
-                {
-                    "attribute": attr.name,
-                    "group": UNKNOWN,
-                    "kind": None,
-                    "code": "unknown_category",
-                    "severity": "info",
-                    "message": f"{attr.name}: {k} rows ({k / len(attr.values):.1%}) in an unknown "
-                    "category; not part of any impact ratio",
-                }
-            )
-    if "calibration_gap" in by_group.columns:
-        for (attr, group), r in by_group.iterrows():
-            gap = r.get("calibration_gap")
-            if (
-                group != UNKNOWN
-                and r.get("n_labeled", 0) >= min_n
-                and gap is not None
-                and not np.isnan(gap)
-                and abs(gap) > calibration_tolerance
-            ):
-                word = "over" if gap > 0 else "under"
-                rows.append(
-                    {
-                        "attribute": attr,
-                        "group": group,
-                        "kind": None,
-                        "code": "calibration_gap",
-                        "severity": "low",
-                        "message": f"{attr} = {group}: probabilities {word}state the observed "
-                        f"rate by {abs(gap):.3f} (mean {r['mean_score']:.3f}, observed "
-                        f"{r['base_rate']:.3f}, n = {int(r['n_labeled'])})",
-                    }
-                )
-    if proxies is not None and len(proxies):
-        p = proxies.reset_index()
-        hits = p[p["proxy"] & p["used_by_model"].fillna(False).astype(bool)]
-        for r in hits.itertuples(index=False):
-            share = (
-                f"; it carries {r.gap_share:.0%} of the score gap of {r.attribute} = {r.gap_group}"
-                if isinstance(r.gap_share, float) and not np.isnan(r.gap_share)
-                else ""
-            )
-            rows.append(
-                {
-                    "attribute": r.attribute,
-                    "group": r.group,
-                    "kind": None,
-                    "code": "proxy_feature",
-                    "severity": "medium",
-                    "message": f"model feature {r.feature!r} predicts {r.attribute} "
-                    f"(AUC {r.auc:.2f}, {r.direction} for {r.group}){share}",
-                }
-            )
-    if repeated:
-        rows.append(
+    """The categories left out of the impact ratios, with count, rate and justification."""
+    justification = justification or DEFAULT_JUSTIFICATION
+    excl_rows = []
+    for (attr_name, kind, group), r in impact[impact["excluded"]].iterrows():
+        excl_rows.append(
             {
-                "attribute": None,
-                "group": None,
-                "kind": None,
-                "code": "repeated_rows",
-                "severity": "info",
-                "message": f"{repeated} employees appear in more than one audited row: p-values "
-                "treat rows as independent (optimistic); the bootstrap intervals resample "
-                "employees. Audit one row per employee for exact tests.",
+                "attribute": attr_name,
+                "kind": kind,
+                "group": group,
+                "n": int(r["n"]),
+                "share": float(r["share"]),
+                "rate": float(r["rate"]),
+                "justification": justification.format(
+                    limit=exclude_below, share=float(r["share"]), n=int(r["n"])
+                ),
             }
         )
-    out = pd.DataFrame(rows, columns=list(FLAG_COLUMNS))
-    if len(out):
-        order = out["severity"].map(SEVERITY_ORDER)
-        out = out.assign(_o=order).sort_values("_o", kind="mergesort").drop(columns="_o")
-        out = out.reset_index(drop=True)
+    return pd.DataFrame(
+        excl_rows, columns=["attribute", "kind", "group", "n", "share", "rate", "justification"]
+    )
+
+
+def _attribute_table(attrs: Sequence[Attribute], n_rows: int) -> pd.DataFrame:
+    """One row per audited attribute: parts, known categories, unknown count and share."""
+    return pd.DataFrame(
+        [
+            {
+                "attribute": a.name,
+                "parts": list(a.parts),
+                "categories": a.categories,
+                "n_unknown": a.n_unknown,
+                "share_unknown": a.n_unknown / n_rows if n_rows else 0.0,
+            }
+            for a in attrs
+        ]
+    )
+
+
+def _references(
+    attrs: Sequence[Attribute], impact: pd.DataFrame, primary: str
+) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The reference category and the compared categories of each attribute (primary kind)."""
+    references: dict[str, str] = {}
+    compared: dict[str, list[str]] = {}
+    flat = impact.reset_index()
+    for a in attrs:
+        sub = flat[(flat["attribute"] == a.name) & (flat["kind"] == primary) & ~flat["excluded"]]
+        compared[a.name] = [str(g) for g in sub["group"]]
+        if sub["reference"].any():
+            references[a.name] = str(sub.loc[sub["reference"], "group"].iloc[0])
+    return references, compared
+
+
+def _proxy_step(
+    proxies: bool | pd.DataFrame,
+    scores: Scores,
+    X: pd.DataFrame,
+    attrs: Sequence[Attribute],
+    impact: pd.DataFrame,
+    *,
+    references: dict[str, str],
+    compared: dict[str, list[str]],
+    clusters: np.ndarray | None,
+    min_n: int,
+    proxy_threshold: float,
+    favorable: str,
+    random_state: int | None,
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None]:
+    """The proxy table (given, or computed for a fitted model), the gaps and their attribution."""
+    proxy_frame = gaps = by_feature = None
+    if isinstance(proxies, pd.DataFrame):
+        return proxies, None, None
+    if not (proxies and scores.source == "model"):
+        return None, None, None
+    flat = impact.reset_index()
+    frame = model_frame(scores.model, X)
+    feats = feature_columns(frame)
+    singles = [a for a in attrs if len(a.parts) == 1]
+    sizes = dict(zip(zip(flat["attribute"], flat["group"], strict=True), flat["n"], strict=True))
+    proxy_compared = {
+        a: [g for g in cats if sizes.get((a, g), 0) >= min_n] for a, cats in compared.items()
+    }
+    pred = predictiveness(
+        frame,
+        singles,
+        features=feats,
+        compared=proxy_compared,
+        clusters=clusters,
+        random_state=random_state,
+    )
+    res = contributions(scores.model, frame)
+    if res is not None:
+        contribs, margin = res
+        gaps, by_feature = gap_attribution(
+            contribs, margin, attrs, references=references, compared=compared
+        )
+        gaps["scale"] = str(getattr(scores.model, "margin_kind_", "margin"))
+    proxy_frame = proxy_table(
+        pred,
+        by_feature,
+        gaps,
+        model_features=feats,
+        threshold=proxy_threshold,
+        favorable=favorable,
+    )
+    return proxy_frame, gaps, by_feature
+
+
+def _mitigation_target(impact: pd.DataFrame, attribute: str | None) -> str:
+    """The attribute to mitigate for: the given one, or the single one with the lowest ratio."""
+    if attribute is not None:
+        return attribute
+    singles_worst = impact.reset_index()
+    singles_worst = singles_worst[
+        ~singles_worst["attribute"].str.contains(" × ", regex=False)
+        & singles_worst["impact_ratio"].notna()
+        & ~singles_worst["excluded"]
+    ]
+    if singles_worst.empty:
+        raise ValueError("no impact ratio to mitigate: pass mitigation_attribute")
+    return str(singles_worst.sort_values("impact_ratio").iloc[0]["attribute"])
+
+
+def _mitigation_step(
+    mitigation: str | Mitigation | Sequence[str | Mitigation] | None,
+    scores: Scores,
+    X: pd.DataFrame,
+    labels: np.ndarray | None,
+    impact: pd.DataFrame,
+    *,
+    sensitive: pd.DataFrame,
+    attribute: str | None,
+    constraint: str,
+    threshold: float | None,
+    top_k: float | None,
+    unknown_values: Iterable[str],
+    random_state: int | None,
+) -> list[Mitigation]:
+    """The mitigations of the report: results passed in as they are, method names run here."""
+    if not mitigation:
+        return []
+    items = [mitigation] if isinstance(mitigation, str | Mitigation) else list(mitigation)
+    target = None
+    if any(not isinstance(m, Mitigation) for m in items):
+        if labels is None:
+            raise ValueError("mitigation needs outcomes: pass y")
+        if scores.source != "model":
+            raise ValueError("mitigation needs a fitted model, not scores")
+        target = _mitigation_target(impact, attribute)
+    out: list[Mitigation] = []
+    for method in items:
+        if isinstance(method, Mitigation):
+            out.append(method)
+            continue
+        out.append(
+            mitigate(
+                scores.model,
+                X,
+                labels,
+                sensitive=sensitive,
+                attribute=target,
+                method=method,
+                constraint=constraint,
+                threshold=threshold,
+                top_k=top_k,
+                unknown_values=unknown_values,
+                random_state=random_state,
+            )
+        )
     return out
+
+
+def _meta(
+    X: pd.DataFrame,
+    scores: Scores,
+    labels: np.ndarray | None,
+    *,
+    join: dict[str, Any],
+    decision_info: dict[str, Any],
+    settings: dict[str, Any],
+    metadata: AuditMetadata,
+) -> dict[str, Any]:
+    """The audit's meta record: report metadata, data window, model, decision and settings."""
+    version = dict(scores.version)
+    if metadata.model_version is not None:
+        version["label"] = str(metadata.model_version)
+    data = _data_window(X)
+    data.update(
+        {
+            "source": metadata.data_source,
+            "description": metadata.data_description,
+            "n_labeled": None if labels is None else int((~np.isnan(labels)).sum()),
+            "rows_without_sensitive_record": join["rows_without_sensitive_record"],
+        }
+    )
+    return {
+        "audit": {
+            "purpose": metadata.purpose,
+            "audit_date": metadata.audit_date,
+            "distribution_date": metadata.distribution_date,
+            "auditor": metadata.auditor,
+        },
+        "data": data,
+        "model": {"source": scores.source, "score": scores.description, **version},
+        "decision": decision_info,
+        "settings": settings,
+    }
 
 
 def audit(
@@ -469,7 +471,7 @@ def audit(
     proxies: bool | pd.DataFrame = True,
     proxy_threshold: float = PROXY_THRESHOLD,
     calibration_tolerance: float = 0.05,
-    mitigation: str | Sequence[str] | None = None,
+    mitigation: str | Mitigation | Sequence[str | Mitigation] | None = None,
     mitigation_attribute: str | None = None,
     mitigation_constraint: str = "demographic_parity",
     purpose: str | None = None,
@@ -554,14 +556,20 @@ def audit(
         Folded AUC from which a feature is a proxy.
     calibration_tolerance : float, default 0.05
         Calibration gap within a group that is flagged.
-    mitigation : str or sequence of str, optional
-        ``"threshold_optimizer"`` and/or ``"exponentiated_gradient"`` (needs ``y``).
+    mitigation : str, Mitigation or sequence of them, optional
+        Results of :func:`mitigate` to include as they are (preferred: mitigation is its own
+        step), and/or method names to run here: ``"threshold_optimizer"``,
+        ``"exponentiated_gradient"`` (these need ``y`` and a fitted model).
     mitigation_attribute : str, optional
-        Attribute to mitigate for (default: the single attribute with the lowest ratio).
+        Attribute to mitigate for, for the method names (default: the single attribute with
+        the lowest ratio).
     mitigation_constraint : str, default "demographic_parity"
-        Parity constraint of the mitigation.
+        Parity constraint of the mitigation, for the method names.
     purpose : str, optional
-        What the tool is used for (the report's first line).
+        Report metadata, as the seven parameters from ``purpose`` to ``model_version``: the
+        audit's default :class:`AuditMetadata` (``BiasAudit.to_json(metadata=...)``,
+        ``to_html(metadata=...)`` and ``with_metadata`` set them on the report; nothing
+        measured depends on them). What the tool is used for (the report's first line).
     audit_date, distribution_date : str, optional
         Dates for the LL144 summary (nothing reads the clock).
     auditor : str, optional
@@ -584,6 +592,12 @@ def audit(
     BiasAudit
         ``by_group``, ``impact_ratios``, ``flags``, ``to_json()``, ``to_html(path)``.
 
+    See Also
+    --------
+    proxy_analysis : The proxy table on its own (pass it as ``proxies=``).
+    mitigate : One mitigation on its own (pass the results as ``mitigation=``).
+    AuditMetadata : The report metadata.
+
     Raises
     ------
     PurposeLimitationError
@@ -605,18 +619,24 @@ def audit(
     >>> result.flags["code"].iloc[0]
     'adverse_impact'
     """
-    if not isinstance(X, pd.DataFrame):
-        raise TypeError(MSG_X.format(kind=type(X).__name__))
-    if threshold is not None and top_k is not None:
-        raise ValueError(MSG_BOTH)
-    if favorable not in ("high", "low"):
-        raise ValueError(MSG_FAVORABLE.format(value=favorable))
-    if test not in TESTS:
-        raise ValueError(f"test must be one of {TESTS}, got {test!r}")
-    if data_source not in ("historical", "test"):
-        raise ValueError(f"data_source must be 'historical' or 'test', got {data_source!r}")
-    if not 0.0 < alpha < 1.0:
-        raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
+    _check_arguments(
+        X,
+        threshold=threshold,
+        top_k=top_k,
+        favorable=favorable,
+        test=test,
+        data_source=data_source,
+        alpha=alpha,
+    )
+    metadata = AuditMetadata(
+        purpose=purpose,
+        audit_date=audit_date,
+        distribution_date=distribution_date,
+        auditor=auditor,
+        data_source=data_source,
+        data_description=data_description,
+        model_version=model_version,
+    )
     sens_cols = list(getattr(sensitive, "columns", []))
     model_features = None
     if not isinstance(model_or_scores, str | pd.Series | np.ndarray | list):
@@ -636,217 +656,65 @@ def audit(
         bad = list(X.index[np.isnan(values)][:10])
         raise ValueError(f"scores are missing for {int(np.isnan(values).sum())} rows: {bad}")
 
-    decision_info: dict[str, Any] = {"favorable": favorable, "binary": scores.binary}
-    selected = above = None
-    if scores.binary:
-        if threshold is not None or top_k is not None:
-            logger.info("scores are binary decisions: threshold/top_k ignored")
-        selected = values == (1.0 if favorable == "high" else 0.0)
-        decision_info["rule"] = "binary decision (1 = selected)"
-    else:
-        above, median = scoring_selection(values, favorable=favorable)
-        decision_info["median_score"] = median
-        if top_k is not None:
-            tiebreak = None
-            if scores.source == "model" and hasattr(scores.model, "booster_"):
-                tiebreak = contributions_margin(scores.model, X)
-            selected, cut, ties = top_k_selection(
-                values, top_k, favorable=favorable, tiebreak=tiebreak, random_state=random_state
-            )
-            decision_info["top_k"] = top_k
-            decision_info["cutoff"] = cut
-            decision_info["ties"] = ties
-            decision_info["rule"] = (
-                f"top {top_k} ({'highest' if favorable == 'high' else 'lowest'} scores)"
-            )
-        elif threshold is not None:
-            selected = threshold_selection(values, float(threshold), favorable=favorable)
-            decision_info["threshold"] = float(threshold)
-            decision_info["cutoff"] = float(threshold)
-            sign = ">=" if favorable == "high" else "<="
-            decision_info["rule"] = f"score {sign} {float(threshold):g}"
-        else:
-            decision_info["rule"] = "continuous score: scoring rates only"
-    if selected is not None:
-        decision_info["n_selected"] = int(selected.sum())
-    kinds: dict[str, np.ndarray] = {}
-    if selected is not None:
-        kinds["selection"] = selected
-    if above is not None:
-        kinds["scoring"] = above
-    decision = selected if selected is not None else above
-    in_unit = bool(values.min() >= 0.0 and values.max() <= 1.0)
-    if probability is None:
-        probability = scores.source == "model" and hasattr(scores.model, "predict_proba")
-    elif probability and not in_unit:
-        raise ValueError("probability=True, but the scores are not all in [0, 1]")
-    probability = bool(probability and in_unit and not scores.binary)
-
-    clusters = None
-    repeated = 0
-    if "employee_id" in X.columns:
-        ids = X["employee_id"]
-        counts = ids.value_counts()
-        repeated = int((counts > 1).sum())
-        if repeated:
-            clusters = ids.astype("object").to_numpy()
-
-    n_rows = len(X)
-    by_parts, overall = [], None
-    impact_parts = []
-    progress = _show_progress() if show_progress is None else bool(show_progress)
-    for i, attr in enumerate(
-        tqdm(attrs, desc="bias audit", unit="attribute", disable=not progress)
-    ):
-        by, ov = group_metrics(
-            attr.values,
-            name=attr.name,
-            scores=values,
-            decision=decision,
-            selected=selected,
-            above_median=above,
-            labels=labels,
-            probability=probability,
-        )
-        by.insert(1, "share", by["n"] / n_rows)
-        by_parts.append(pd.concat({attr.name: by}, names=["attribute"]))
-        overall = ov if overall is None else overall
-        for kind, flag in kinds.items():
-            table = rate_table(
-                flag,
-                attr.values,
-                clusters=clusters,
-                exclude_below=exclude_below,
-                min_n=min_n,
-                alpha=alpha,
-                test=test,
-                n_bootstrap=n_bootstrap,
-                ci=ci,
-                random_state=None if random_state is None else random_state + 7919 * i,
-            )
-            impact_parts.append(pd.concat({(attr.name, kind): table}, names=["attribute", "kind"]))
-    by_group = pd.concat(by_parts).sort_index()
-    impact = pd.concat(impact_parts).sort_index()
-    overall = overall.copy()
-    overall["share"] = 1.0
-
-    justification = exclusion_justification or DEFAULT_JUSTIFICATION
-    excl_rows = []
-    for (attr_name, kind, group), r in impact[impact["excluded"]].iterrows():
-        excl_rows.append(
-            {
-                "attribute": attr_name,
-                "kind": kind,
-                "group": group,
-                "n": int(r["n"]),
-                "share": float(r["share"]),
-                "rate": float(r["rate"]),
-                "justification": justification.format(
-                    limit=exclude_below, share=float(r["share"]), n=int(r["n"])
-                ),
-            }
-        )
-    exclusions = pd.DataFrame(
-        excl_rows, columns=["attribute", "kind", "group", "n", "share", "rate", "justification"]
+    selected, above, decision_info = _decision_rule(
+        scores, X, threshold=threshold, top_k=top_k, favorable=favorable, random_state=random_state
     )
-    attr_table = pd.DataFrame(
-        [
-            {
-                "attribute": a.name,
-                "parts": list(a.parts),
-                "categories": a.categories,
-                "n_unknown": a.n_unknown,
-                "share_unknown": a.n_unknown / n_rows if n_rows else 0.0,
-            }
-            for a in attrs
-        ]
+    kinds = _kinds(selected, above)
+    probability = _is_probability(scores, probability)
+    clusters, repeated = _employee_clusters(X)
+    by_group, overall, impact = _measure(
+        attrs,
+        scores,
+        labels,
+        kinds,
+        selected=selected,
+        above=above,
+        probability=probability,
+        clusters=clusters,
+        exclude_below=exclude_below,
+        min_n=min_n,
+        alpha=alpha,
+        test=test,
+        n_bootstrap=n_bootstrap,
+        ci=ci,
+        random_state=random_state,
+        show_progress=show_progress,
     )
-
-    primary = "selection" if "selection" in kinds else "scoring"
-    references: dict[str, str] = {}
-    compared: dict[str, list[str]] = {}
-    flat = impact.reset_index()
-    for a in attrs:
-        sub = flat[(flat["attribute"] == a.name) & (flat["kind"] == primary) & ~flat["excluded"]]
-        compared[a.name] = [str(g) for g in sub["group"]]
-        if sub["reference"].any():
-            references[a.name] = str(sub.loc[sub["reference"], "group"].iloc[0])
-
-    proxy_frame = gaps = by_feature = None
-    if isinstance(proxies, pd.DataFrame):
-        proxy_frame = proxies
-    elif proxies and scores.source == "model":
-        frame = model_frame(scores.model, X)
-        feats = _feature_columns(frame)
-        singles = [a for a in attrs if len(a.parts) == 1]
-        sizes = dict(
-            zip(zip(flat["attribute"], flat["group"], strict=True), flat["n"], strict=True)
-        )
-        proxy_compared = {
-            a: [g for g in cats if sizes.get((a, g), 0) >= min_n] for a, cats in compared.items()
-        }
-        pred = predictiveness(
-            frame,
-            singles,
-            features=feats,
-            compared=proxy_compared,
-            clusters=clusters,
-            random_state=random_state,
-        )
-        res = contributions(scores.model, frame)
-        if res is not None:
-            contribs, margin = res
-            gaps, by_feature = gap_attribution(
-                contribs, margin, attrs, references=references, compared=compared
-            )
-            gaps["scale"] = str(getattr(scores.model, "margin_kind_", "margin"))
-        proxy_frame = proxy_table(
-            pred,
-            by_feature,
-            gaps,
-            model_features=feats,
-            threshold=proxy_threshold,
-            favorable=favorable,
-        )
-
-    mitigations = []
-    if mitigation:
-        from ._mitigate import mitigate
-
-        if labels is None:
-            raise ValueError("mitigation needs outcomes: pass y")
-        if scores.source != "model":
-            raise ValueError("mitigation needs a fitted model, not scores")
-        methods = [mitigation] if isinstance(mitigation, str) else list(mitigation)
-        target = mitigation_attribute
-        if target is None:
-            singles_worst = impact.reset_index()
-            singles_worst = singles_worst[
-                ~singles_worst["attribute"].str.contains(" × ", regex=False)
-                & singles_worst["impact_ratio"].notna()
-                & ~singles_worst["excluded"]
-            ]
-            if singles_worst.empty:
-                raise ValueError("no impact ratio to mitigate: pass mitigation_attribute")
-            target = str(singles_worst.sort_values("impact_ratio").iloc[0]["attribute"])
-        for method in methods:
-            mitigations.append(
-                mitigate(
-                    scores.model,
-                    X,
-                    labels,
-                    sensitive=sensitive,
-                    attribute=target,
-                    method=method,
-                    constraint=mitigation_constraint,
-                    threshold=threshold,
-                    top_k=top_k,
-                    unknown_values=unknown_values,
-                    random_state=random_state,
-                )
-            )
-
-    flags = _flags(
+    exclusions = _exclusions(
+        impact, justification=exclusion_justification, exclude_below=exclude_below
+    )
+    references, compared = _references(
+        attrs, impact, "selection" if "selection" in kinds else "scoring"
+    )
+    proxy_frame, gaps, by_feature = _proxy_step(
+        proxies,
+        scores,
+        X,
+        attrs,
+        impact,
+        references=references,
+        compared=compared,
+        clusters=clusters,
+        min_n=min_n,
+        proxy_threshold=proxy_threshold,
+        favorable=favorable,
+        random_state=random_state,
+    )
+    mitigations = _mitigation_step(
+        mitigation,
+        scores,
+        X,
+        labels,
+        impact,
+        sensitive=sensitive,
+        attribute=mitigation_attribute,
+        constraint=mitigation_constraint,
+        threshold=threshold,
+        top_k=top_k,
+        unknown_values=unknown_values,
+        random_state=random_state,
+    )
+    flags = audit_flags(
         impact,
         by_group,
         attrs,
@@ -856,49 +724,35 @@ def audit(
         repeated=repeated,
         calibration_tolerance=calibration_tolerance,
     )
-    version = dict(scores.version)
-    if model_version is not None:
-        version["label"] = str(model_version)
-    data = _data_window(X)
-    data.update(
-        {
-            "source": data_source,
-            "description": data_description,
-            "n_labeled": None if labels is None else int((~np.isnan(labels)).sum()),
-            "rows_without_sensitive_record": join["rows_without_sensitive_record"],
-        }
-    )
-    meta = {
-        "audit": {
-            "purpose": purpose,
-            "audit_date": audit_date,
-            "distribution_date": distribution_date,
-            "auditor": auditor,
-        },
-        "data": data,
-        "model": {"source": scores.source, "score": scores.description, **version},
-        "decision": decision_info,
-        "settings": {
-            "alpha": alpha,
-            "min_n": min_n,
-            "exclude_below": exclude_below,
-            "test": test,
-            "n_bootstrap": n_bootstrap,
-            "ci": ci,
-            "four_fifths": FOUR_FIFTHS,
-            "proxy_threshold": proxy_threshold,
-            "calibration_tolerance": calibration_tolerance,
-            "random_state": random_state,
-            "bootstrap_unit": "employee" if clusters is not None else "row",
-        },
+    settings = {
+        "alpha": alpha,
+        "min_n": min_n,
+        "exclude_below": exclude_below,
+        "test": test,
+        "n_bootstrap": n_bootstrap,
+        "ci": ci,
+        "four_fifths": FOUR_FIFTHS,
+        "proxy_threshold": proxy_threshold,
+        "calibration_tolerance": calibration_tolerance,
+        "random_state": random_state,
+        "bootstrap_unit": "employee" if clusters is not None else "row",
     }
+    meta = _meta(
+        X,
+        scores,
+        labels,
+        join=join,
+        decision_info=decision_info,
+        settings=settings,
+        metadata=metadata,
+    )
     result = BiasAudit(
         by_group=by_group,
         overall=overall,
         impact_ratios=impact,
         flags=flags,
         exclusions=exclusions,
-        attributes=attr_table,
+        attributes=_attribute_table(attrs, len(X)),
         meta=meta,
         proxies=proxy_frame,
         gaps=gaps,
@@ -906,5 +760,5 @@ def audit(
         mitigation=mitigations,
     )
     n_high = int((flags["severity"] == "high").sum()) if len(flags) else 0
-    logger.info("bias audit of %d rows: %d high-severity flag(s)", n_rows, n_high)
+    logger.info("bias audit of %d rows: %d high-severity flag(s)", len(X), n_high)
     return result

@@ -20,8 +20,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,13 +27,14 @@ import pandas as pd
 from sklearn.base import clone
 from tqdm.auto import tqdm
 
+from .._validation import ID_COLUMNS, bootstrap_clusters
 from ..config import show_progress as _show_progress
 from ._audit import BiasAudit, audit
+from ._caregiver_result import CaregiverHours
 from ._groups import UNKNOWN_VALUES, check_purpose, resolve_attributes
 from ._impact import rate_table, scoring_selection
 from ._metrics import _auc
-from ._schema import SCHEMA_VERSION
-from ._scores import ID_COLUMNS, contributions, label_values, model_frame, resolve_scores
+from ._scores import contributions, label_values, model_frame, resolve_scores
 
 __all__ = ["OFFHOURS_PREFIXES", "CaregiverHours", "caregiver_hours"]
 
@@ -75,157 +74,6 @@ def _normalized_for(naive: str, columns: Iterable[str]) -> str | None:
         if w and f"{stem}{w}" in cols:
             return f"{stem}{w}"
     return None
-
-
-@dataclass
-class CaregiverHours:
-    """The result of :func:`caregiver_hours`.
-
-    Attributes
-    ----------
-    summary : pandas.DataFrame
-        One row per compared category of each attribute (``attribute``, ``group``; the
-        original model's reference category included, with ``reference``): the
-        scoring-rate impact ratio of the naive and normalized agility measures
-        (``*_measure_impact_ratio``); for the original model (``model_``) and each variant
-        (``neutralized_``, ``normalized_``) the category's impact ratio (1 for the
-        highest-rate category), its p-value, the lowest impact ratio of the attribute
-        (``*_min_impact_ratio``) and the ROC AUC, with each variant's AUC change and its
-        paired bootstrap interval (``*_auc_change``, ``*_auc_change_ci_low``,
-        ``*_auc_change_ci_high``); and the share of the model's gap carried by the
-        off-hours features (``offhours_share``, for categories below the reference).
-    measures : pandas.DataFrame
-        Indexed by ``(measure, attribute, group)``: ``role`` (naive / normalized), ``n``,
-        ``mean``, ``mean_ratio`` (to the reference category), ``scoring_rate``,
-        ``impact_ratio``, ``ci_low``, ``ci_high``, ``p_value``, ``reference``, ``excluded``.
-    attribution : pandas.DataFrame
-        Indexed by ``(attribute, group)``: ``reference``, ``n``, ``gap`` (mean margin
-        difference), ``offhours_gap`` (the part carried by the off-hours features),
-        ``offhours_share`` and ``top_offhours_feature``.
-    variants : pandas.DataFrame
-        Indexed by ``(variant, attribute, kind, group)``, every compared category: ``rate``,
-        ``impact_ratio`` (1 for the reference category), ``ci_low``, ``ci_high``,
-        ``p_value``, ``reference``, ``auc``, ``delta_impact_ratio`` and ``delta_auc``
-        (against the original model).
-    audit : BiasAudit
-        The full audit of the original model.
-    audits : dict of str to BiasAudit
-        The audit of every variant (``original``, ``neutralized``, ``normalized``).
-    offhours_features : list of str
-        The model features treated as off-hours features.
-    meta : dict
-        Settings, measures used and the re-training feature swap.
-
-    See Also
-    --------
-    caregiver_hours : Builds it (with a worked example).
-
-    Examples
-    --------
-    >>> import dataclasses
-    >>> from talentml.fairness import CaregiverHours
-    >>> [f.name for f in dataclasses.fields(CaregiverHours)][:4]
-    ['summary', 'measures', 'attribution', 'variants']
-    """
-
-    summary: pd.DataFrame
-    measures: pd.DataFrame
-    attribution: pd.DataFrame
-    variants: pd.DataFrame
-    audit: BiasAudit
-    audits: dict[str, BiasAudit]
-    offhours_features: list[str]
-    meta: dict[str, Any] = field(default_factory=dict)
-
-    def __repr__(self) -> str:
-        return (
-            f"<CaregiverHours: {len(self.offhours_features)} off-hours feature(s), variants "
-            f"{sorted(self.audits)}>"
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """The analysis as strict-JSON-able data (:data:`CAREGIVER_JSON_SCHEMA`).
-
-        Returns
-        -------
-        dict
-            ``schema_version``, ``settings``, ``measures``, ``attribution``, ``variants``,
-            ``summary`` and the original model's ``audit``.
-
-        Examples
-        --------
-        >>> from talentml.fairness import CaregiverHours
-        >>> "to_dict" in dir(CaregiverHours)
-        True
-        """
-        from ._report import _generator, plain, records
-
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "report": "talentml.fairness.caregiver_hours",
-            "generator": _generator(),
-            "settings": plain(self.meta),
-            "offhours_features": list(self.offhours_features),
-            "measures": records(self.measures.reset_index()),
-            "attribution": records(self.attribution.reset_index()),
-            "variants": records(self.variants.reset_index()),
-            "summary": records(self.summary.reset_index()),
-            "audit": self.audit.to_dict(),
-        }
-
-    def to_json(self, path: str | Path | None = None, *, indent: int | None = 2) -> str:
-        """Serialize to JSON (and write it when ``path`` is given).
-
-        Parameters
-        ----------
-        path : str or Path, optional
-            File to write.
-        indent : int or None, default 2
-            JSON indentation.
-
-        Returns
-        -------
-        str
-            Strict JSON text.
-
-        Examples
-        --------
-        >>> from talentml.fairness import CaregiverHours
-        >>> callable(CaregiverHours.to_json)
-        True
-        """
-        from ._report import dumps
-
-        text = dumps(self.to_dict(), indent=indent)
-        if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
-        return text
-
-    def to_html(self, path: str | Path | None = None) -> str:
-        """Render a self-contained HTML report.
-
-        Parameters
-        ----------
-        path : str or Path, optional
-            File to write.
-
-        Returns
-        -------
-        str
-            The HTML document.
-
-        Examples
-        --------
-        >>> from talentml.fairness import CaregiverHours
-        >>> callable(CaregiverHours.to_html)
-        True
-        """
-        from ._caregiver_report import caregiver_to_html
-
-        text = caregiver_to_html(self)
-        if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
-        return text
 
 
 def _measure_table(
@@ -317,12 +165,7 @@ def _auc_change_intervals(
         return {}
     rng = np.random.default_rng(None if random_state is None else random_state + 4241)
     n = int(ok.sum())
-    codes = (
-        np.arange(n)
-        if clusters is None
-        else pd.factorize(pd.Series(clusters[ok], dtype="object"))[0]
-    )
-    k = int(codes.max()) + 1
+    codes, k = bootstrap_clusters(None if clusters is None else clusters[ok], n)
     order = np.argsort(codes, kind="mergesort")
     starts = np.searchsorted(codes[order], np.arange(k))
     sizes = np.diff(np.r_[starts, n])
@@ -346,6 +189,255 @@ def _auc_change_intervals(
         for name, d in diffs.items()
         if len(d) >= 10
     }
+
+
+def _check_inputs(
+    model: Any,
+    X: pd.DataFrame,
+    sensitive: pd.DataFrame,
+    *,
+    attributes: Sequence[str],
+    offhours: Sequence[str] | None,
+    naive: str | None,
+    normalized: str | None,
+    threshold: float | None,
+    top_k: float | None,
+    X_train: pd.DataFrame | None,
+    y_train: Any,
+) -> tuple[list[str], list[str], list[str], str | None, str | None]:
+    """Check the inputs; return the attributes, features, off-hours features and agilities."""
+    if not isinstance(X, pd.DataFrame):
+        raise TypeError(f"X must be a pandas DataFrame, got {type(X).__name__}")
+    if not (hasattr(model, "booster_") and hasattr(model, "design_matrix")):
+        raise TypeError(
+            "caregiver_hours needs a fitted talentml model (booster_ and design_matrix) to "
+            f"attribute the gap to features; got {type(model).__name__}"
+        )
+    if threshold is not None and top_k is not None:
+        raise ValueError("give threshold or top_k, not both")
+    if (X_train is None) != (y_train is None):
+        raise ValueError("give both X_train and y_train (or neither)")
+    sens_cols = list(sensitive.columns)
+    check_purpose(X, sensitive_columns=sens_cols, model_features=model.feature_names_in_)
+    if X_train is not None:
+        check_purpose(X_train, sensitive_columns=sens_cols)
+    present = [a for a in attributes if a in sens_cols]
+    if not present:
+        raise ValueError(
+            f"sensitive has none of the attributes {list(attributes)}; its columns: {sens_cols}"
+        )
+    features = [str(c) for c in model.feature_names_in_]
+    off = list(offhours) if offhours is not None else _offhours(features)
+    unknown = [f for f in off if f not in features]
+    if unknown:
+        raise ValueError(f"offhours names features the model does not use: {unknown}")
+    if not off:
+        raise ValueError(
+            "the model uses no off-hours or weekend feature (none flagged sensitive_proxy in "
+            "the catalog, none named offhours_*/weekend_*/agility_offhours_*): nothing to check"
+        )
+    if naive is None:
+        candidates = [c for c in X.columns if str(c).startswith("agility_offhours_")]
+        order = {"30d": 0, "90d": 1, "365d": 2, "since_hire": 3}
+        candidates.sort(key=lambda c: order.get(_window(c) or "", -1))
+        naive = candidates[-1] if candidates else None
+    if normalized is None and naive is not None:
+        normalized = _normalized_for(naive, X.columns)
+    for name, col in (("naive", naive), ("normalized", normalized)):
+        if col is not None and col not in X.columns:
+            raise ValueError(f"X has no {name} agility column {col!r}")
+    return present, features, off, naive, normalized
+
+
+def _offhours_attribution(original: BiasAudit, off: Sequence[str]) -> pd.DataFrame:
+    """(b) The part of each group's margin gap carried by the off-hours features."""
+    rows = []
+    by_feature = original.gap_attribution
+    for g in original.gaps.itertuples(index=False):
+        sub = by_feature[
+            (by_feature["attribute"] == g.attribute) & (by_feature["group"] == g.group)
+        ]
+        sub_off = sub[sub["feature"].isin(off)]
+        off_gap = float(sub_off["contribution"].sum())
+        top = (
+            str(sub_off.loc[sub_off["contribution"].abs().idxmax(), "feature"])
+            if len(sub_off)
+            else None
+        )
+        rows.append(
+            {
+                "attribute": g.attribute,
+                "group": g.group,
+                "reference": g.reference,
+                "n": g.n,
+                "gap": g.gap,
+                "offhours_gap": off_gap,
+                "offhours_share": off_gap / g.gap if g.gap else np.nan,
+                "top_offhours_feature": top,
+            }
+        )
+    attribution = pd.DataFrame(
+        rows,
+        columns=[
+            "attribute",
+            "group",
+            "reference",
+            "n",
+            "gap",
+            "offhours_gap",
+            "offhours_share",
+            "top_offhours_feature",
+        ],
+    ).set_index(["attribute", "group"])
+    return attribution
+
+
+def _variant_scores(
+    model: Any,
+    X: pd.DataFrame,
+    *,
+    features: Sequence[str],
+    off: Sequence[str],
+    X_train: pd.DataFrame | None,
+    y_train: Any,
+    replacements: Mapping[str, str | None] | None,
+) -> tuple[dict[str, np.ndarray], dict[str, str | None]]:
+    """(c) The scores of each variant: original, neutralized, re-trained (with ``X_train``)."""
+    scores = resolve_scores(model, X).values
+    contribs, margin = contributions(model, model_frame(model, X))
+    to_proba = _probability_map(margin, scores)
+    neutral_margin = margin - contribs[off].to_numpy().sum(axis=1)
+    variant_scores = {"original": scores, "neutralized": to_proba(neutral_margin)}
+    swap: dict[str, str | None] = {}
+    if X_train is not None:
+        if replacements is None:
+            for f in off:
+                rep = _normalized_for(f, X.columns) if f.startswith("agility_offhours_") else None
+                swap[f] = rep if rep is not None and rep in X_train.columns else None
+        else:
+            swap = {f: replacements.get(f) for f in off}
+        new = [f for f in features if f not in off]
+        for rep in swap.values():
+            if rep is not None and rep not in new:
+                new.append(rep)
+        missing = [c for c in new if c not in X.columns or c not in X_train.columns]
+        if missing:
+            raise ValueError(
+                f"the re-trained variant needs columns missing from X or X_train: {missing}"
+            )
+        ids = [c for c in ID_COLUMNS if c in X_train.columns]
+        refit = clone(model).fit(X_train[ids + new], y_train)
+        ids_x = [c for c in ID_COLUMNS if c in X.columns]
+        variant_scores["normalized"] = resolve_scores(refit, X[ids_x + new]).values
+    return variant_scores, swap
+
+
+def _variants_table(
+    variant_scores: Mapping[str, np.ndarray],
+    audits: Mapping[str, BiasAudit],
+    labels: np.ndarray | None,
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """(d) Impact ratios and AUC of every variant, with the change from the original."""
+    var_rows = []
+    aucs = {}
+    for name, vals in variant_scores.items():
+        aucs[name] = (
+            _auc(labels[~np.isnan(labels)], None, score=vals[~np.isnan(labels)])
+            if labels is not None
+            else np.nan
+        )
+        table = audits[name].impact_ratios.reset_index()
+        table = table[~table["excluded"]]
+        for r in table.itertuples(index=False):
+            var_rows.append(
+                {
+                    "variant": name,
+                    "attribute": r.attribute,
+                    "kind": r.kind,
+                    "group": r.group,
+                    "rate": r.rate,
+                    "impact_ratio": r.impact_ratio,
+                    "ci_low": r.ci_low,
+                    "ci_high": r.ci_high,
+                    "p_value": r.p_value,
+                    "reference": r.reference,
+                    "auc": aucs[name],
+                }
+            )
+    variants = pd.DataFrame(
+        var_rows,
+        columns=[
+            "variant",
+            "attribute",
+            "kind",
+            "group",
+            "rate",
+            "impact_ratio",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "reference",
+            "auc",
+        ],
+    )
+    base = variants[variants["variant"] == "original"].set_index(["attribute", "kind", "group"])
+    keyed = variants.set_index(["attribute", "kind", "group"])
+    variants["delta_impact_ratio"] = (
+        keyed["impact_ratio"] - base["impact_ratio"].reindex(keyed.index)
+    ).to_numpy()
+    variants["delta_auc"] = variants["auc"] - aucs["original"]
+    variants = variants.set_index(["variant", "attribute", "kind", "group"])
+    return variants, aucs
+
+
+def _summary_table(
+    variants: pd.DataFrame,
+    measures: pd.DataFrame,
+    attribution: pd.DataFrame,
+    *,
+    measure_cols: Mapping[str, str],
+    variant_names: Iterable[str],
+    aucs: Mapping[str, float],
+    auc_ci: Mapping[str, tuple[float, float]],
+    primary: str,
+) -> pd.DataFrame:
+    """One row per compared category: every measure's and variant's ratio, AUCs, share."""
+    summary_rows = []
+    compared = variants.xs(("original", primary), level=("variant", "kind"))
+    for attr_name, group in compared.index:
+        att = (attr_name, group)
+        ref = compared.xs(attr_name, level="attribute")
+        row: dict[str, Any] = {
+            "attribute": attr_name,
+            "group": group,
+            "reference": str(ref.index[ref["reference"].to_numpy(dtype=bool)][0]),
+        }
+        for col, role in measure_cols.items():
+            key = (col, attr_name, group)
+            row[f"{role}_measure_impact_ratio"] = (
+                float(measures.loc[key, "impact_ratio"]) if key in measures.index else np.nan
+            )
+        for name in variant_names:
+            key = (name, attr_name, primary, group)
+            ok = key in variants.index
+            prefix = "model" if name == "original" else name
+            row[f"{prefix}_impact_ratio"] = (
+                float(variants.loc[key, "impact_ratio"]) if ok else np.nan
+            )
+            row[f"{prefix}_p_value"] = float(variants.loc[key, "p_value"]) if ok else np.nan
+            same = variants.xs((name, attr_name, primary), level=("variant", "attribute", "kind"))
+            row[f"{prefix}_min_impact_ratio"] = float(same["impact_ratio"].min())
+            row[f"{prefix}_auc"] = aucs[name]
+            if name != "original":
+                row[f"{prefix}_auc_change"] = aucs[name] - aucs["original"]
+                row[f"{prefix}_auc_change_ci_low"] = auc_ci.get(name, (np.nan, np.nan))[0]
+                row[f"{prefix}_auc_change_ci_high"] = auc_ci.get(name, (np.nan, np.nan))[1]
+        row["offhours_share"] = (
+            float(attribution.loc[att, "offhours_share"]) if att in attribution.index else np.nan
+        )
+        summary_rows.append(row)
+    summary = pd.DataFrame(summary_rows).set_index(["attribute", "group"])
+    return summary
 
 
 def caregiver_hours(
@@ -447,46 +539,19 @@ def caregiver_hours(
     >>> bool(row["offhours_share"] > 0.5)
     True
     """
-    if not isinstance(X, pd.DataFrame):
-        raise TypeError(f"X must be a pandas DataFrame, got {type(X).__name__}")
-    if not (hasattr(model, "booster_") and hasattr(model, "design_matrix")):
-        raise TypeError(
-            "caregiver_hours needs a fitted talentml model (booster_ and design_matrix) to "
-            f"attribute the gap to features; got {type(model).__name__}"
-        )
-    if threshold is not None and top_k is not None:
-        raise ValueError("give threshold or top_k, not both")
-    if (X_train is None) != (y_train is None):
-        raise ValueError("give both X_train and y_train (or neither)")
-    sens_cols = list(sensitive.columns)
-    check_purpose(X, sensitive_columns=sens_cols, model_features=model.feature_names_in_)
-    if X_train is not None:
-        check_purpose(X_train, sensitive_columns=sens_cols)
-    present = [a for a in attributes if a in sens_cols]
-    if not present:
-        raise ValueError(
-            f"sensitive has none of the attributes {list(attributes)}; its columns: {sens_cols}"
-        )
-    features = [str(c) for c in model.feature_names_in_]
-    off = list(offhours) if offhours is not None else _offhours(features)
-    unknown = [f for f in off if f not in features]
-    if unknown:
-        raise ValueError(f"offhours names features the model does not use: {unknown}")
-    if not off:
-        raise ValueError(
-            "the model uses no off-hours or weekend feature (none flagged sensitive_proxy in "
-            "the catalog, none named offhours_*/weekend_*/agility_offhours_*): nothing to check"
-        )
-    if naive is None:
-        candidates = [c for c in X.columns if str(c).startswith("agility_offhours_")]
-        order = {"30d": 0, "90d": 1, "365d": 2, "since_hire": 3}
-        candidates.sort(key=lambda c: order.get(_window(c) or "", -1))
-        naive = candidates[-1] if candidates else None
-    if normalized is None and naive is not None:
-        normalized = _normalized_for(naive, X.columns)
-    for name, col in (("naive", naive), ("normalized", normalized)):
-        if col is not None and col not in X.columns:
-            raise ValueError(f"X has no {name} agility column {col!r}")
+    present, features, off, naive, normalized = _check_inputs(
+        model,
+        X,
+        sensitive,
+        attributes=attributes,
+        offhours=offhours,
+        naive=naive,
+        normalized=normalized,
+        threshold=threshold,
+        top_k=top_k,
+        X_train=X_train,
+        y_train=y_train,
+    )
 
     progress = _show_progress() if show_progress is None else bool(show_progress)
     steps = tqdm(total=4, desc="caregiver hours", unit="step", disable=not progress)
@@ -527,73 +592,19 @@ def caregiver_hours(
     steps.update()
 
     # (b) attribution of each gap to the off-hours features
-    rows = []
-    by_feature = original.gap_attribution
-    for g in original.gaps.itertuples(index=False):
-        sub = by_feature[
-            (by_feature["attribute"] == g.attribute) & (by_feature["group"] == g.group)
-        ]
-        sub_off = sub[sub["feature"].isin(off)]
-        off_gap = float(sub_off["contribution"].sum())
-        top = (
-            str(sub_off.loc[sub_off["contribution"].abs().idxmax(), "feature"])
-            if len(sub_off)
-            else None
-        )
-        rows.append(
-            {
-                "attribute": g.attribute,
-                "group": g.group,
-                "reference": g.reference,
-                "n": g.n,
-                "gap": g.gap,
-                "offhours_gap": off_gap,
-                "offhours_share": off_gap / g.gap if g.gap else np.nan,
-                "top_offhours_feature": top,
-            }
-        )
-    attribution = pd.DataFrame(
-        rows,
-        columns=[
-            "attribute",
-            "group",
-            "reference",
-            "n",
-            "gap",
-            "offhours_gap",
-            "offhours_share",
-            "top_offhours_feature",
-        ],
-    ).set_index(["attribute", "group"])
+    attribution = _offhours_attribution(original, off)
 
     # (c) variants: neutralized (no re-training) and re-trained with the normalized agility
     labels = label_values(y, X)
-    scores = resolve_scores(model, X).values
-    contribs, margin = contributions(model, model_frame(model, X))
-    to_proba = _probability_map(margin, scores)
-    neutral_margin = margin - contribs[off].to_numpy().sum(axis=1)
-    variant_scores = {"original": scores, "neutralized": to_proba(neutral_margin)}
-    swap: dict[str, str | None] = {}
-    if X_train is not None:
-        if replacements is None:
-            for f in off:
-                rep = _normalized_for(f, X.columns) if f.startswith("agility_offhours_") else None
-                swap[f] = rep if rep is not None and rep in X_train.columns else None
-        else:
-            swap = {f: replacements.get(f) for f in off}
-        new = [f for f in features if f not in off]
-        for rep in swap.values():
-            if rep is not None and rep not in new:
-                new.append(rep)
-        missing = [c for c in new if c not in X.columns or c not in X_train.columns]
-        if missing:
-            raise ValueError(
-                f"the re-trained variant needs columns missing from X or X_train: {missing}"
-            )
-        ids = [c for c in ID_COLUMNS if c in X_train.columns]
-        refit = clone(model).fit(X_train[ids + new], y_train)
-        ids_x = [c for c in ID_COLUMNS if c in X.columns]
-        variant_scores["normalized"] = resolve_scores(refit, X[ids_x + new]).values
+    variant_scores, swap = _variant_scores(
+        model,
+        X,
+        features=features,
+        off=off,
+        X_train=X_train,
+        y_train=y_train,
+        replacements=replacements,
+    )
     steps.update()
 
     audits: dict[str, BiasAudit] = {"original": original}
@@ -604,32 +615,7 @@ def caregiver_hours(
     steps.update()
     steps.close()
 
-    var_rows = []
-    aucs = {}
-    for name, vals in variant_scores.items():
-        aucs[name] = (
-            _auc(labels[~np.isnan(labels)], None, score=vals[~np.isnan(labels)])
-            if labels is not None
-            else np.nan
-        )
-        table = audits[name].impact_ratios.reset_index()
-        table = table[~table["excluded"]]
-        for r in table.itertuples(index=False):
-            var_rows.append(
-                {
-                    "variant": name,
-                    "attribute": r.attribute,
-                    "kind": r.kind,
-                    "group": r.group,
-                    "rate": r.rate,
-                    "impact_ratio": r.impact_ratio,
-                    "ci_low": r.ci_low,
-                    "ci_high": r.ci_high,
-                    "p_value": r.p_value,
-                    "reference": r.reference,
-                    "auc": aucs[name],
-                }
-            )
+    variants, aucs = _variants_table(variant_scores, audits, labels)
     auc_ci = _auc_change_intervals(
         labels,
         variant_scores,
@@ -639,66 +625,18 @@ def caregiver_hours(
         n_bootstrap=n_bootstrap,
         random_state=random_state,
     )
-    variants = pd.DataFrame(
-        var_rows,
-        columns=[
-            "variant",
-            "attribute",
-            "kind",
-            "group",
-            "rate",
-            "impact_ratio",
-            "ci_low",
-            "ci_high",
-            "p_value",
-            "reference",
-            "auc",
-        ],
-    )
-    base = variants[variants["variant"] == "original"].set_index(["attribute", "kind", "group"])
-    keyed = variants.set_index(["attribute", "kind", "group"])
-    variants["delta_impact_ratio"] = (
-        keyed["impact_ratio"] - base["impact_ratio"].reindex(keyed.index)
-    ).to_numpy()
-    variants["delta_auc"] = variants["auc"] - aucs["original"]
-    variants = variants.set_index(["variant", "attribute", "kind", "group"])
 
     primary = "selection" if (threshold is not None or top_k is not None) else "scoring"
-    summary_rows = []
-    compared = variants.xs(("original", primary), level=("variant", "kind"))
-    for attr_name, group in compared.index:
-        att = (attr_name, group)
-        ref = compared.xs(attr_name, level="attribute")
-        row: dict[str, Any] = {
-            "attribute": attr_name,
-            "group": group,
-            "reference": str(ref.index[ref["reference"].to_numpy(dtype=bool)][0]),
-        }
-        for col, role in measure_cols.items():
-            key = (col, attr_name, group)
-            row[f"{role}_measure_impact_ratio"] = (
-                float(measures.loc[key, "impact_ratio"]) if key in measures.index else np.nan
-            )
-        for name in variant_scores:
-            key = (name, attr_name, primary, group)
-            ok = key in variants.index
-            prefix = "model" if name == "original" else name
-            row[f"{prefix}_impact_ratio"] = (
-                float(variants.loc[key, "impact_ratio"]) if ok else np.nan
-            )
-            row[f"{prefix}_p_value"] = float(variants.loc[key, "p_value"]) if ok else np.nan
-            same = variants.xs((name, attr_name, primary), level=("variant", "attribute", "kind"))
-            row[f"{prefix}_min_impact_ratio"] = float(same["impact_ratio"].min())
-            row[f"{prefix}_auc"] = aucs[name]
-            if name != "original":
-                row[f"{prefix}_auc_change"] = aucs[name] - aucs["original"]
-                row[f"{prefix}_auc_change_ci_low"] = auc_ci.get(name, (np.nan, np.nan))[0]
-                row[f"{prefix}_auc_change_ci_high"] = auc_ci.get(name, (np.nan, np.nan))[1]
-        row["offhours_share"] = (
-            float(attribution.loc[att, "offhours_share"]) if att in attribution.index else np.nan
-        )
-        summary_rows.append(row)
-    summary = pd.DataFrame(summary_rows).set_index(["attribute", "group"])
+    summary = _summary_table(
+        variants,
+        measures,
+        attribution,
+        measure_cols=measure_cols,
+        variant_names=list(variant_scores),
+        aucs=aucs,
+        auc_ci=auc_ci,
+        primary=primary,
+    )
     meta = {
         "naive_measure": naive,
         "normalized_measure": normalized,

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._validation import normalize_name, sensitive_names
 from ..exceptions import PurposeLimitationError
 
 __all__ = ["UNKNOWN", "Attribute", "age_band", "check_purpose", "resolve_attributes"]
@@ -143,8 +144,7 @@ def age_band(
 
 
 def _banned_names(sensitive_columns: Iterable[str]) -> set[str]:
-    from ..models._base import normalize_name, sensitive_names
-
+    """The library's sensitive names (:mod:`talentml._validation`) and those of ``sensitive``."""
     names = set(sensitive_names())
     names |= {normalize_name(c) for c in sensitive_columns if str(c) != "employee_id"}
     return names
@@ -163,8 +163,6 @@ def check_purpose(
     ``sensitive`` table passed to the audit, found in ``X`` or among the model's features,
     is a purpose-limitation breach.
     """
-    from ..models._base import normalize_name
-
     banned = _banned_names(sensitive_columns)
     if X is not None:
         hits = [str(c) for c in X.columns if normalize_name(c) in banned]
@@ -178,8 +176,8 @@ def check_purpose(
         hits = [str(c) for c in model_features if normalize_name(c) in banned]
         if hits:
             raise PurposeLimitationError(
-                f"the model uses sensitive column(s) {hits} as features: a protected attribute "
-                "may never be a model input (purpose limitation)."
+                f"the model holds sensitive column(s) {hits} among its features: a protected "
+                "attribute may never be a model input (purpose limitation)."
             )
 
 

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._validation import bootstrap_clusters
 from ._groups import UNKNOWN
 
 __all__ = ["DEFAULT_JUSTIFICATION", "FOUR_FIFTHS", "TESTS", "p_value", "rate_table"]
@@ -78,18 +79,6 @@ def p_value(k1: int, n1: int, k2: int, n2: int, *, test: str = "fisher") -> floa
     return float(2.0 * stats.norm.sf(abs(z)))
 
 
-def _cluster_codes(clusters: np.ndarray | None, n: int) -> tuple[np.ndarray, int]:
-    if clusters is None:
-        return np.arange(n), n
-    codes, uniques = pd.factorize(pd.Series(clusters, dtype="object"), sort=False)
-    # rows without a cluster id are their own cluster
-    missing = codes < 0
-    if missing.any():
-        codes = codes.copy()
-        codes[missing] = len(uniques) + np.arange(int(missing.sum()))
-    return codes, int(codes.max()) + 1 if len(codes) else 0
-
-
 def _bootstrap_rates(
     selected: np.ndarray,
     group_codes: np.ndarray,
@@ -102,7 +91,7 @@ def _bootstrap_rates(
 ) -> np.ndarray:
     """Bootstrap rates per group, shape (n_bootstrap, n_groups); clusters resampled whole."""
     n = len(selected)
-    codes, n_clusters = _cluster_codes(clusters, n)
+    codes, n_clusters = bootstrap_clusters(clusters, n)
     flat = codes * n_groups + group_codes
     size = n_clusters * n_groups
     count = np.bincount(flat, minlength=size).reshape(n_clusters, n_groups).astype(np.float64)

@@ -23,15 +23,26 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
+from .._validation import ID_COLUMNS
 from ._groups import UNKNOWN, UNKNOWN_VALUES, Attribute, check_purpose, resolve_attributes
-from ._scores import ID_COLUMNS, contributions, model_frame
+from ._scores import contributions, model_frame
 
-__all__ = ["PROXY_THRESHOLD", "gap_attribution", "predictiveness", "proxy_analysis"]
+__all__ = [
+    "PROXY_THRESHOLD",
+    "feature_columns",
+    "gap_attribution",
+    "predictiveness",
+    "proxy_analysis",
+]
 
 logger = logging.getLogger(__name__)
 
 #: Folded AUC from which a feature is flagged as a proxy of a protected attribute.
 PROXY_THRESHOLD = 0.7
+
+MSG_NO_SENSITIVE = (
+    "proxy_analysis needs the sensitive table: proxy_analysis(X, sensitive=sensitive, model=model)"
+)
 
 GAP_COLUMNS = ("attribute", "group", "reference", "feature", "contribution", "share")
 
@@ -45,7 +56,8 @@ def _is_categorical(s: pd.Series) -> bool:
     )
 
 
-def _feature_columns(X: pd.DataFrame, exclude: Iterable[str] = ()) -> list[str]:
+def feature_columns(X: pd.DataFrame, exclude: Iterable[str] = ()) -> list[str]:
+    """The feature columns of ``X``: every column but identifiers, datetimes and timedeltas."""
     skip = set(ID_COLUMNS) | set(exclude)
     out = []
     for c in X.columns:
@@ -277,7 +289,7 @@ def proxy_table(
 
 def proxy_analysis(
     X: pd.DataFrame,
-    sensitive: pd.DataFrame,
+    sensitive: pd.DataFrame | None = None,
     *,
     model: Any = None,
     attributes: Sequence[str] | None = None,
@@ -289,6 +301,10 @@ def proxy_analysis(
 ) -> pd.DataFrame:
     """For each feature and protected attribute: how well it predicts it, and the gap it carries.
 
+    The preferred form names the sensitive table and the model, as :func:`audit` and
+    :func:`mitigate` do: ``proxy_analysis(X, sensitive=sensitive, model=model)``. The
+    positional form ``proxy_analysis(X, sensitive)`` keeps working.
+
     Parameters
     ----------
     X : pandas.DataFrame
@@ -296,7 +312,7 @@ def proxy_analysis(
         sensitive attribute.
     sensitive : pandas.DataFrame
         The ``sensitive`` table (joined on ``employee_id``) or a frame aligned with ``X`` by
-        index.
+        index (required; pass it by keyword).
     model : fitted talentml model, optional
         With ``booster_`` and ``design_matrix``: the gap each feature carries is computed from
         its TreeSHAP contributions, and only the model's features are analysed by default.
@@ -330,7 +346,7 @@ def proxy_analysis(
     >>> care = rng.random(600) < 0.3
     >>> X = pd.DataFrame({"offhours_share": np.where(care, 0.1, 0.35) + rng.normal(0, 0.05, 600),
     ...                   "tenure_days": rng.uniform(0, 3000, 600)})
-    >>> table = proxy_analysis(X, pd.DataFrame({"caregiver": care}))
+    >>> table = proxy_analysis(X, sensitive=pd.DataFrame({"caregiver": care}))
     >>> table["auc"].round(2).to_dict()
     {('caregiver', 'offhours_share'): 1.0, ('caregiver', 'tenure_days'): 0.52}
     >>> bool(table.loc[("caregiver", "offhours_share"), "proxy"])
@@ -338,6 +354,8 @@ def proxy_analysis(
     """
     if not isinstance(X, pd.DataFrame):
         raise TypeError(f"X must be a pandas DataFrame, got {type(X).__name__}")
+    if sensitive is None:
+        raise TypeError(MSG_NO_SENSITIVE)
     check_purpose(
         X,
         sensitive_columns=list(getattr(sensitive, "columns", [])),
@@ -348,7 +366,7 @@ def proxy_analysis(
     )
     if features is None:
         names = getattr(model, "feature_names_in_", None)
-        features = [str(c) for c in names] if names is not None else _feature_columns(X)
+        features = [str(c) for c in names] if names is not None else feature_columns(X)
     missing = [f for f in features if f not in X.columns]
     if missing:
         raise ValueError(f"X has no feature column(s) {missing[:8]}")

@@ -67,7 +67,7 @@ def _generator() -> dict[str, str]:
     import fairlearn
     import xgboost
 
-    from .. import __version__
+    from .._version import __version__
 
     return {
         "name": "talentml",
@@ -207,13 +207,11 @@ def _ll144_html(items: list[dict[str, str]]) -> str:
     )
 
 
-def audit_sections(audit: Any, report: dict[str, Any], *, level: int = 2) -> str:
-    """The HTML body sections of an audit (shared by the caregiver-hours report)."""
-    h = f"h{level}"
-    h3 = f"h{level + 1}"
+def _scope_section(audit: Any, h: str, h3: str) -> list[str]:
+    """The scope table: metadata, data, model and decision rule."""
     meta = audit.meta
+    parts: list[str] = []
     data, model, decision = meta["data"], meta["model"], meta["decision"]
-    parts = []
     window = data.get("window") or {}
     parts.append(f"<{h}>Scope</{h}>")
     parts.append(
@@ -243,6 +241,12 @@ def audit_sections(audit: Any, report: dict[str, Any], *, level: int = 2) -> str
             ]
         )
     )
+    return parts
+
+
+def _findings_section(audit: Any, h: str, h3: str) -> list[str]:
+    """The findings (high, medium, low) and the notes (info)."""
+    parts: list[str] = []
     flags = audit.flags
     parts.append(f"<{h}>Findings</{h}>")
     serious = flags[flags["severity"].isin(["high", "medium", "low"])] if len(flags) else flags
@@ -264,10 +268,13 @@ def audit_sections(audit: Any, report: dict[str, Any], *, level: int = 2) -> str
     if len(info):
         parts.append(f"<{h3}>Notes</{h3}>")
         parts.append(table(info, [("code", "code", None), ("message", "note", None)]))
+    return parts
 
-    parts.append(f"<{h}>NYC Local Law 144 checklist</{h}>")
-    parts.append(_ll144_html(report["ll144"]))
 
+def _rates_section(audit: Any, h: str, h3: str) -> list[str]:
+    """Impact-ratio plots, the rate tables, unknown categories and exclusions."""
+    meta = audit.meta
+    parts: list[str] = []
     parts.append(f"<{h}>Rates and impact ratios</{h}>")
     parts.append(
         note(
@@ -342,7 +349,12 @@ def audit_sections(audit: Any, report: dict[str, Any], *, level: int = 2) -> str
         )
     else:
         parts.append("<p>No category was excluded.</p>")
+    return parts
 
+
+def _by_group_section(audit: Any, h: str, h3: str) -> list[str]:
+    """Error rates and calibration by group."""
+    parts: list[str] = []
     parts.append(f"<{h}>Error rates and calibration by group</{h}>")
     by = audit.by_group.reset_index()
     cols = [("attribute", "attribute", None), ("group", "category", None), ("n", "n", "d")]
@@ -362,7 +374,12 @@ def audit_sections(audit: Any, report: dict[str, Any], *, level: int = 2) -> str
         if c in by.columns:
             cols.append((c, label, spec))
     parts.append(table(by, cols))
+    return parts
 
+
+def _proxies_section(audit: Any, h: str, h3: str) -> list[str]:
+    """The proxy table (when the audit has one)."""
+    parts: list[str] = []
     if audit.proxies is not None and len(audit.proxies):
         parts.append(f"<{h}>Proxies</{h}>")
         parts.append(
@@ -391,6 +408,13 @@ def audit_sections(audit: Any, report: dict[str, Any], *, level: int = 2) -> str
                 ],
             )
         )
+    return parts
+
+
+def _gaps_section(audit: Any, h: str, h3: str) -> list[str]:
+    """What carries the score gaps (TreeSHAP attribution)."""
+    meta = audit.meta
+    parts: list[str] = []
     if audit.gaps is not None and len(audit.gaps) and audit.gap_attribution is not None:
         parts.append(f"<{h}>What carries the score gaps</{h}>")
         fav = meta["decision"].get("favorable", "high")
@@ -414,6 +438,12 @@ def audit_sections(audit: Any, report: dict[str, Any], *, level: int = 2) -> str
                     (7.5, 3.6),
                 )
             )
+    return parts
+
+
+def _mitigation_section(audit: Any, h: str, h3: str) -> list[str]:
+    """The mitigations tried (reported, not applied)."""
+    parts: list[str] = []
     if audit.mitigation:
         parts.append(f"<{h}>Mitigation (reported, not applied)</{h}>")
         for m in audit.mitigation:
@@ -451,6 +481,13 @@ def audit_sections(audit: Any, report: dict[str, Any], *, level: int = 2) -> str
                     ],
                 )
             )
+    return parts
+
+
+def _method_section(audit: Any, h: str, h3: str) -> list[str]:
+    """The method notes (sources of the rules, exclusions, disclaimer)."""
+    meta = audit.meta
+    parts: list[str] = []
     parts.append(f"<{h}>Method</{h}>")
     parts.append(
         "<ul>"
@@ -465,6 +502,25 @@ def audit_sections(audit: Any, report: dict[str, Any], *, level: int = 2) -> str
         "independence of the auditor is declared by the user.</li>"
         "</ul>"
     )
+    return parts
+
+
+def audit_sections(audit: Any, report: dict[str, Any], *, level: int = 2) -> str:
+    """The HTML body sections of an audit (shared by the caregiver-hours report)."""
+    h = f"h{level}"
+    h3 = f"h{level + 1}"
+    parts = _scope_section(audit, h, h3) + _findings_section(audit, h, h3)
+    parts.append(f"<{h}>NYC Local Law 144 checklist</{h}>")
+    parts.append(_ll144_html(report["ll144"]))
+    for section in (
+        _rates_section,
+        _by_group_section,
+        _proxies_section,
+        _gaps_section,
+        _mitigation_section,
+        _method_section,
+    ):
+        parts += section(audit, h, h3)
     return "".join(parts)
 
 

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._validation import ID_COLUMNS
+
 __all__ = [
     "Scores",
     "contributions",
@@ -26,9 +28,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-#: Columns of a feature frame that are identifiers, never features.
-ID_COLUMNS = ("employee_id", "as_of")
 
 
 @dataclass

@@ -15,6 +15,15 @@ kind that went in.
 from __future__ import annotations
 
 from ._build import DEFAULT_WINDOWS, build, build_report, catalog
+from ._competency import competency_column, competency_snapshot
 from ._spine import make_spine
 
-__all__ = ["DEFAULT_WINDOWS", "build", "build_report", "catalog", "make_spine"]
+__all__ = [
+    "DEFAULT_WINDOWS",
+    "build",
+    "build_report",
+    "catalog",
+    "competency_column",
+    "competency_snapshot",
+    "make_spine",
+]

@@ -452,42 +452,19 @@ def build(
                 _run_tasks(session, tasks, out, bar)
                 result = out.finish()
             else:
-                q = Query()
-                q.extend(common_ctes(d, t))
-                lazy_parts = []
-                for family in FAMILIES:
-                    fam_specs = learn if family == "learning" else by_family[family]
-                    if not fam_specs or family == "learning_baseline":
-                        continue
-                    if family == "learning":
-                        plan = LearningPlan(d, t, fam_specs, wins, **opts)
-                        ctes = (
-                            plan.statement_ctes()
-                            + plan.event_ctes()
-                            + plan.window_ctes()
-                            + plan.final_ctes()
-                        )
-                        select = plan.select
-                    elif family == "reviews":
-                        ctes, select = _reviews_part(d, t, columns, fam_specs)
-                    else:
-                        ctes, select = _hris_part(d, t, columns, fam_specs)
-                    q.extend(ctes)
-                    q.add(f"part_{family}", select)
-                    lazy_parts.append((f"part_{family}", [s.name for s in fam_specs]))
-                    bar.update()
-                final = _frame.lazy_select(
-                    t["spine"],
-                    spine_cols,
-                    lazy_parts,
-                    order=[s.name for s in specs],
-                    missing={
-                        s.name: d.string if s.dtype == "string" else "DOUBLE"
-                        for s in specs
-                        if s.name in missing
-                    },
+                result = _build_lazy(
+                    session,
+                    t,
+                    columns,
+                    specs=specs,
+                    learn=learn,
+                    by_family=by_family,
+                    missing=missing,
+                    spine_cols=spine_cols,
+                    windows=wins,
+                    opts=opts,
+                    bar=bar,
                 )
-                result = session.run(q.render(final), eager=False)
     finally:
         if session.kind in ("pandas", "polars"):
             session.close()
@@ -502,6 +479,57 @@ def build(
         time.perf_counter() - started,
     )
     return result
+
+
+def _build_lazy(
+    session: Any,
+    t: dict[str, str],
+    columns: dict[str, Any],
+    *,
+    specs: list[FeatureSpec],
+    learn: list[FeatureSpec],
+    by_family: dict[str, list[FeatureSpec]],
+    missing: set[str],
+    spine_cols: list[str],
+    windows: Any,
+    opts: dict[str, Any],
+    bar: Any,
+) -> Any:
+    """The features of a lazy session (a DuckDB relation, Spark): one query, run lazily."""
+    d = session.dialect
+    q = Query()
+    q.extend(common_ctes(d, t))
+    lazy_parts = []
+    for family in FAMILIES:
+        fam_specs = learn if family == "learning" else by_family[family]
+        if not fam_specs or family == "learning_baseline":
+            continue
+        if family == "learning":
+            plan = LearningPlan(d, t, fam_specs, windows, **opts)
+            ctes = (
+                plan.statement_ctes() + plan.event_ctes() + plan.window_ctes() + plan.final_ctes()
+            )
+            select = plan.select
+        elif family == "reviews":
+            ctes, select = _reviews_part(d, t, columns, fam_specs)
+        else:
+            ctes, select = _hris_part(d, t, columns, fam_specs)
+        q.extend(ctes)
+        q.add(f"part_{family}", select)
+        lazy_parts.append((f"part_{family}", [s.name for s in fam_specs]))
+        bar.update()
+    final = _frame.lazy_select(
+        t["spine"],
+        spine_cols,
+        lazy_parts,
+        order=[s.name for s in specs],
+        missing={
+            s.name: d.string if s.dtype == "string" else "DOUBLE"
+            for s in specs
+            if s.name in missing
+        },
+    )
+    return session.run(q.render(final), eager=False)
 
 
 def _warm_kernels() -> None:

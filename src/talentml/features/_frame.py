@@ -212,6 +212,13 @@ class DuckDBSession(Session):
         self._view_sql: dict[str, str] = {}  # SQL name -> query of a temporary view
         if anchor is None:
             self._con = duckdb.connect(config=_DUCKDB_CONFIG)
+            # talentml's own bars (TALENTML_SHOW_PROGRESS) report the build; DuckDB's would
+            # print on the caller's terminal for any query over two seconds. In Jupyter
+            # without ipywidgets DuckDB refuses to touch the setting (and draws no bar)
+            try:
+                self._con.execute("SET enable_progress_bar = false")
+            except duckdb.Error:
+                pass
 
     def fork(self) -> DuckDBSession:
         """A session on a new cursor of the same in-process database, for another thread.

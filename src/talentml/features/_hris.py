@@ -45,6 +45,7 @@ _NEEDS_BY_GROUP = {
 ROLE_EVENTS = ("hire", "promotion", "transfer")
 
 
+# size: a data table (the HRIS feature catalog), one FeatureSpec per feature
 def hris_specs() -> list[FeatureSpec]:
     """The HRIS features, in output order."""
 

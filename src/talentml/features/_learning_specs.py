@@ -1,12 +1,20 @@
 """The learning features as data: their series, probes, catalog entries, inputs and guards.
 
+The catalog entries are the rows of ``learning_features.toml`` (shipped next to this module),
+read by :func:`learning_specs`.
+
 See :mod:`talentml.features._learning` for how a selection of them becomes SQL.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+import string
+import tomllib
 from dataclasses import dataclass
+from importlib import resources
+from typing import Any
 
 from ._catalog import FeatureSpec, Guard
 from ._pit import DAY_US, Window
@@ -175,450 +183,154 @@ def _dropoff_windows(windows: tuple[Window, ...]) -> tuple[Window, Window]:
 
 
 # ------------------------------------------------------------------------------ specs
-def learning_specs(windows: tuple[Window, ...]) -> list[FeatureSpec]:
-    """The learning features for ``windows``, in output order."""
-    specs: list[FeatureSpec] = []
+#: The catalog of the learning features, shipped in the package (read by :func:`learning_specs`).
+TABLE = "learning_features.toml"
+#: The shorthands an ``expr`` of the table may use, with their number of arguments.
+_MACROS = {"win": 1, "diff": 3, "ratio": 2, "days_between": 2}
+_MACRO = re.compile(r"\b(" + "|".join(_MACROS) + r")\(")
 
-    def add(
-        name,
-        description,
-        unit,
-        window,
-        actionable,
-        direction,
-        template,
-        dtype,
-        expr,
-        needs=(),
-        guards=(),
-        **kw,
-    ):
-        specs.append(
-            FeatureSpec(
-                name=name,
-                description=description,
-                unit=unit,
-                family="learning",
-                window=window,
-                actionable=actionable,
-                direction=direction,
-                template=template,
-                dtype=dtype,
-                expr=expr,
-                needs=("statements", *needs),
-                guards=tuple(guards),
-                **kw,
-            )
-        )
 
-    def diff(series: str, hi: str, lo: str) -> str:
-        return f"({{{series}@{hi}}} - {{{series}@{lo}}})"
+@functools.cache
+def _table() -> dict[str, Any]:
+    """The parsed :data:`TABLE` (read once)."""
+    text = resources.files(__package__).joinpath(TABLE).read_text(encoding="utf-8")
+    return tomllib.loads(text)
 
-    # what each feature needs beyond the statements, and when a row of it is unknown
-    def vol_compl(hi: str, lo: str) -> Guard:
-        return Guard(VOL, hi, lo, "n_volu_compl", "n_compl")
 
-    def vol_all(hi: str, lo: str) -> Guard:
-        return Guard(VOL, hi, lo, "n_volu", "n")
+def _expand(expr: str, lo: str | None) -> str:
+    """Replace the shorthands of an ``expr`` (``win``, ``diff``, ``ratio``, ``days_between``)."""
+    out: list[str] = []
+    pos = 0
+    while match := _MACRO.search(expr, pos):
+        out.append(expr[pos : match.start()])
+        name = match.group(1)
+        args, pos = _split_args(expr, match.end())
+        if len(args) != _MACROS[name]:
+            raise ValueError(f"{TABLE}: {name} takes {_MACROS[name]} argument(s): {expr!r}")
+        args = [_expand(a, lo) for a in args]
+        if name == "win":
+            if lo is None:
+                raise ValueError(f"{TABLE}: win() is for per-window features: {expr!r}")
+            args = [args[0], "asof", lo]
+            name = "diff"
+        if name == "diff":
+            series, hi, low = args
+            out.append(f"({{{series}@{hi}}} - {{{series}@{low}}})")
+        elif name == "ratio":
+            out.append(ratio(*args))
+        else:
+            out.append(days_between(*args))
+    out.append(expr[pos:])
+    return "".join(out)
 
-    def skill(hi: str, lo: str) -> Guard:
-        return Guard(SKILLS, hi, lo, "n_sku_cp", "n_cp")
 
-    def level(hi: str, lo: str) -> Guard:
-        return Guard(LEVEL, hi, lo, "n_lvu_cp", "n_cp")
+def _split_args(text: str, start: int) -> tuple[list[str], int]:
+    """The comma-separated arguments of the call opened before ``start``, and its end."""
+    depth, args, cur = 0, [], start
+    for j in range(start, len(text)):
+        ch = text[j]
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            if depth == 0:
+                args.append(text[cur:j].strip())
+                return args, j + 1
+            depth -= 1
+        elif ch == "," and depth == 0:
+            args.append(text[cur:j].strip())
+            cur = j + 1
+    raise ValueError(f"{TABLE}: unbalanced call in {text!r}")
 
-    local = Guard(TZ)
 
-    for w in windows:
-        lab, lo, days = w.label, f"lo_{w.label}", w.days
-        last = f"in the last {days} days"
-
-        def win(series: str, lo=lo) -> str:
-            return diff(series, "asof", lo)
-
-        add(
-            f"n_statements_{lab}",
-            f"Learning statements recorded (any verb) {last}.",
-            "statements",
-            w.text,
-            True,
-            "higher_is_better",
-            f"{{value:.0f}} learning records {last}",
-            "int64",
-            win("n"),
-        )
-        for fam, what in (
-            ("launched", "learning activities launched or attempted"),
-            ("completed", "courses and modules completed"),
-            ("passed", "assessments passed"),
-            ("failed", "assessments failed"),
-            ("experienced", "videos and other items experienced"),
-        ):
-            add(
-                f"n_{fam}_{lab}",
-                f"Number of {what} {last} (verb family '{fam}').",
-                "statements",
-                w.text,
-                fam != "failed",
-                "lower_is_better" if fam == "failed" else "higher_is_better",
-                f"{{value:.0f}} {what} {last}",
-                "int64",
-                win(f"n_{fam}"),
-            )
-        add(
-            f"n_distinct_activities_{lab}",
-            f"Distinct learning activities with any statement {last}.",
-            "activities",
-            w.text,
-            True,
-            "higher_is_better",
-            f"worked on {{value:.0f}} different learning activities {last}",
-            "int64",
-            f"({{act_first@asof}} - {{act_a_{lab}@{lo}}} + {{act_b_{lab}@{lo}}})",
-        )
-        add(
-            f"minutes_{lab}",
-            f"Minutes of learning completed {last} (durations of completions).",
-            "minutes",
-            w.text,
-            True,
-            "higher_is_better",
-            f"{{value:.0f}} minutes of completed learning {last}",
-            "float64",
-            win("minutes"),
-        )
-        add(
-            f"score_mean_{lab}",
-            f"Mean scaled assessment score (0 to 1) {last}; missing without scores.",
-            "score (0-1)",
-            w.text,
-            False,
-            "higher_is_better",
-            f"an average assessment score of {{value:.0%}} {last}",
-            "float64",
-            ratio(win("score_sum"), win("score_n")),
-        )
-        prior = f"lo2_{lab}"
-        add(
-            f"score_trend_{lab}",
-            f"Mean score {last} minus the mean score in the {days} days before; "
-            "missing unless both periods have scores.",
-            "score points (0-1)",
-            f"{w.text} vs prior {w.text}",
-            False,
-            "higher_is_better",
-            f"assessment scores changed by {{value:+.0%}} {last} compared with the {days} days before",
-            "float64",
-            f"({ratio(win('score_sum'), win('score_n'))} - "
-            f"{ratio(diff('score_sum', lo, prior), diff('score_n', lo, prior))})",
-        )
-        add(
-            f"pass_rate_{lab}",
-            f"Share of assessments passed (passed / (passed + failed)) {last}.",
-            "share",
-            w.text,
-            False,
-            "higher_is_better",
-            f"passed {{value:.0%}} of assessments {last}",
-            "float64",
-            ratio(win("n_passed"), f"({win('n_passed')} + {win('n_failed')})"),
-        )
-        add(
-            f"voluntary_share_{lab}",
-            f"Share of learning statements on voluntary catalog activities {last}.",
-            "share",
-            w.text,
-            True,
-            "higher_is_better",
-            f"{{value:.0%}} of learning {last} was voluntary",
-            "float64",
-            # over the statements whose voluntariness is known (n_volu: unknown ones)
-            ratio(win("n_vol"), f"({win('n')} - {win('n_volu')})"),
-            needs=(VOL,),
-        )
-        add(
-            f"n_voluntary_completions_{lab}",
-            f"Completions of voluntary catalog activities {last}.",
-            "completions",
-            w.text,
-            True,
-            "higher_is_better",
-            f"completed {{value:.0f}} voluntary learning activities {last}",
-            "int64",
-            win("n_vol_compl"),
-            needs=(VOL,),
-            guards=(vol_compl("asof", lo),),
-        )
-        add(
-            f"offhours_share_{lab}",
-            f"Share of learning started off-hours (weekends, weekdays before 08:00 or from "
-            f"18:00, employee's local time) {last}. Reflects when people can learn, not how "
-            "well: a known proxy for caregiving.",
-            "share",
-            w.text,
-            False,
-            "neutral",
-            f"{{value:.0%}} of learning {last} started outside working hours",
-            "float64",
-            ratio(win("n_off"), win("n")),
-            sensitive_proxy=True,
-            needs=(TZ,),
-            guards=(local,),
-        )
-        add(
-            f"weekend_share_{lab}",
-            f"Share of learning started on a Saturday or Sunday (local time) {last}.",
-            "share",
-            w.text,
-            False,
-            "neutral",
-            f"{{value:.0%}} of learning {last} started on a weekend",
-            "float64",
-            ratio(win("n_wkend"), win("n")),
-            sensitive_proxy=True,
-            needs=(TZ,),
-            guards=(local,),
-        )
-        add(
-            f"active_weeks_{lab}",
-            f"Calendar weeks (Monday to Sunday, local time) with any learning {last}.",
-            "weeks",
-            w.text,
-            True,
-            "higher_is_better",
-            f"learned in {{value:.0f}} different weeks {last}",
-            "int64",
-            f"({{wk_first@asof}} - {{wk_a_{lab}@{lo}}} + {{wk_b_{lab}@{lo}}})",
-            needs=(TZ,),
-            guards=(local,),
-        )
-        add(
-            f"skills_acquired_{lab}",
-            f"Skills acquired for the first time (a completed or passed catalog activity "
-            f"teaching the skill) {last}.",
-            "skills",
-            w.text,
-            True,
-            "higher_is_better",
-            f"acquired {{value:.0f}} new skills {last}",
-            "int64",
-            win("skill_new"),
-            needs=(SKILLS,),
-            guards=(skill("asof", lo),),
-        )
-        add(
-            f"skill_level_gain_{lab}",
-            "Increase in the highest catalog level (1-4) completed per skill, summed over "
-            f"skills, {last} (a first level-2 course in a skill adds 2).",
-            "skill levels",
-            w.text,
-            True,
-            "higher_is_better",
-            f"gained {{value:.0f}} skill levels {last}",
-            "float64",
-            win("skill_gain"),
-            needs=(SKILLS, LEVEL),
-            guards=(skill("asof", lo), level("asof", lo)),
-        )
-        add(
-            f"agility_offhours_{lab}",
-            f"NAIVE learning agility: voluntary completions started off-hours {last}. Kept for "
-            "audits only: it rewards learning in evenings and weekends, which caregivers have "
-            "less of; do not use it to judge people.",
-            "completions",
-            w.text,
-            False,
-            "neutral",
-            f"completed {{value:.0f}} voluntary activities outside working hours {last}",
-            "int64",
-            win("n_vol_compl_off"),
-            sensitive_proxy=True,
-            needs=(VOL, TZ),
-            guards=(vol_compl("asof", lo), local),
-        )
-        add(
-            f"agility_standard_{lab}",
-            f"Learning agility {last}: voluntary completions weighted by the pass rate "
-            "(1 without assessments) plus skill-level gains.",
-            "agility points",
-            w.text,
-            True,
-            "higher_is_better",
-            f"a learning agility of {{value:.1f}} {last} (voluntary completions and skill gains)",
-            "float64",
-            f"({win('n_vol_compl')} * COALESCE("
-            f"{ratio(win('n_passed'), '(' + win('n_passed') + ' + ' + win('n_failed') + ')')}, "
-            f"{_ONE}) + {win('skill_gain')})",
-            needs=(VOL, SKILLS, LEVEL),
-            guards=(vol_compl("asof", lo), skill("asof", lo), level("asof", lo)),
-        )
-        start_day = f"__IDIV__(GREATEST(sp.hire_us, sp.a - {w.us}), {DAY_US})"
-        add(
-            f"agility_per_workday_{lab}",
-            "Opportunity-normalized learning agility: voluntary completions plus skill-level "
-            f"gains per working day (Monday to Friday) employed {last}. Independent of the time "
-            "of day, so it does not reward off-hours learning.",
-            "per working day",
-            w.text,
-            True,
-            "higher_is_better",
-            f"{{value:.2f}} voluntary completions and skill gains per working day {last}",
-            "float64",
-            ratio(
-                f"({win('n_vol_compl')} + {win('skill_gain')})",
-                f"__WEEKDAYS__({start_day}, __IDIV__(sp.a, {DAY_US}))",
-            ),
-            needs=(VOL, SKILLS, LEVEL),
-            guards=(vol_compl("asof", lo), skill("asof", lo), level("asof", lo)),
-        )
-
+def _placeholders(windows: tuple[Window, ...]) -> dict[str, object]:
+    """The values of the placeholders every row of the table may use."""
     longest = windows[-1]
-    add(
-        f"skills_per_quarter_{longest.label}",
-        f"Skills acquired for the first time per quarter, over the last {longest.days} days.",
-        "skills per quarter",
-        longest.text,
-        True,
-        "higher_is_better",
-        "acquired {value:.1f} new skills per quarter" + f" over the last {longest.days} days",
-        "float64",
-        f"(({{skill_new@asof}} - {{skill_new@lo_{longest.label}}}) / "
-        f"CAST({longest.days / QUARTER_DAYS!r} AS DOUBLE))",
-        needs=(SKILLS,),
-        guards=(skill("asof", f"lo_{longest.label}"),),
-    )
-    since = "since hire"
-    for name, series, what, unit, dtype in (
-        ("n_statements_since_hire", "n", "learning statements recorded", "statements", "int64"),
-        ("n_completions_since_hire", "n_compl", "completions", "completions", "int64"),
-        ("minutes_since_hire", "minutes", "minutes of completed learning", "minutes", "float64"),
-        (
-            "n_voluntary_completions_since_hire",
-            "n_vol_compl",
-            "voluntary completions",
-            "completions",
-            "int64",
-        ),
-        ("skills_acquired_since_hire", "skill_new", "skills acquired", "skills", "int64"),
-    ):
-        add(
-            name,
-            f"{what[0].upper() + what[1:]} since the hire date.",
-            unit,
-            since,
-            True,
-            "higher_is_better",
-            f"{{value:.0f}} {what} since joining",
-            dtype,
-            diff(series, "asof", "hire"),
-            **{
-                "n_vol_compl": {"needs": (VOL,), "guards": (vol_compl("asof", "hire"),)},
-                "skill_new": {"needs": (SKILLS,), "guards": (skill("asof", "hire"),)},
-            }.get(series, {}),
-        )
-    add(
-        "skills_per_quarter_since_hire",
-        "Skills acquired for the first time per quarter of tenure (since the hire date).",
-        "skills per quarter",
-        since,
-        True,
-        "higher_is_better",
-        "acquired {value:.1f} new skills per quarter since joining",
-        "float64",
-        ratio(
-            diff("skill_new", "asof", "hire"),
-            f"({days_between('sp.a', 'LEAST(sp.hire_us, sp.a)')} / CAST({QUARTER_DAYS!r} AS DOUBLE))",
-        ),
-        needs=(SKILLS,),
-        guards=(skill("asof", "hire"),),
-    )
-    add(
-        "onboarding_completions_first_30d",
-        "Onboarding-program activities completed in the first 30 days after the hire date "
-        "(as known at as_of).",
-        "completions",
-        "first 30 days after hire",
-        True,
-        "higher_is_better",
-        "completed {value:.0f} onboarding activities in the first 30 days",
-        "int64",
-        diff("n_onb_compl", "hire30", "hire"),
-        needs=(PROGRAM,),
-        guards=(Guard(PROGRAM, "hire30", "hire", "n_onbu_compl", "n_compl"),),
-    )
-    add(
-        "days_since_last_activity",
-        "Days from the last learning statement recorded before as_of to as_of; missing if none.",
-        "days",
-        "all history",
-        True,
-        "lower_is_better",
-        "no learning activity for {value:.0f} days",
-        "float64",
-        days_between("sp.a", "{last_t@asof}"),
-    )
     recent, prior = _dropoff_windows(windows)
-    add(
-        f"voluntary_dropoff_{recent.label}_vs_prior_{prior.label}",
-        f"Drop in voluntary learning: 1 - (daily rate of voluntary statements in the last "
-        f"{recent.days} days) / (daily rate in the {prior.days} days before); positive means "
-        "less learning, missing without voluntary learning in the earlier period.",
-        "share",
-        f"{recent.text} vs prior {prior.text}",
-        True,
-        "lower_is_better",
-        f"voluntary learning dropped {{value:.0%}} in the last {recent.days} days compared "
-        f"with the prior {prior.days}",
-        "float64",
-        f"({_ONE} - "
-        + ratio(
-            f"{diff('n_vol', 'asof', 'lo_' + recent.label)} / CAST({recent.days} AS DOUBLE)",
-            f"{diff('n_vol', 'lo_' + recent.label, 'drop')} / CAST({prior.days} AS DOUBLE)",
-        )
-        + ")",
-        needs=(VOL,),
-        guards=(vol_all("asof", f"lo_{recent.label}"), vol_all(f"lo_{recent.label}", "drop")),
+    return {
+        "longest_lab": longest.label,
+        "longest_days": longest.days,
+        "longest_window": longest.text,
+        "per_quarter": repr(longest.days / QUARTER_DAYS),
+        "recent_lab": recent.label,
+        "recent_days": recent.days,
+        "recent_window": recent.text,
+        "prior_lab": prior.label,
+        "prior_days": prior.days,
+        "prior_window": prior.text,
+        "quarter_days": repr(QUARTER_DAYS),
+        "day_us": DAY_US,
+    }
+
+
+def _window_placeholders(w: Window) -> dict[str, object]:
+    """The values of the per-window placeholders for ``w``."""
+    return {
+        "lab": w.label,
+        "days": w.days,
+        "window": w.text,
+        "last": f"in the last {w.days} days",
+        "lo": f"lo_{w.label}",
+        "prior": f"lo2_{w.label}",
+        "w_us": w.us,
+    }
+
+
+def _guard(text: str, kinds: dict[str, dict[str, str]]) -> Guard:
+    """A :class:`~talentml.features._catalog.Guard` from ``"kind hi lo"`` (or ``"kind"``)."""
+    kind, *probes = text.split()
+    spec = kinds[kind]
+    if not probes:
+        return Guard(spec["input"])
+    hi, lo = probes
+    return Guard(spec["input"], hi, lo, spec["unknown"], spec["base"])
+
+
+def _spec(row: dict[str, Any], values: dict[str, object], kinds: dict) -> FeatureSpec:
+    """One row of the table as a :class:`~talentml.features._catalog.FeatureSpec`."""
+
+    def fill(text: str) -> str:
+        return string.Template(text).substitute(values)
+
+    lo = values.get("lo")
+    return FeatureSpec(
+        name=fill(row["name"]),
+        description=fill(row["description"]),
+        unit=row["unit"],
+        family="learning",
+        window=fill(row["window"]),
+        actionable=row["actionable"],
+        direction=row["direction"],
+        template=fill(row["template"]),
+        dtype=row["dtype"],
+        expr=_expand(fill(row["expr"]), None if lo is None else str(lo)),
+        sensitive_proxy=row.get("sensitive_proxy", False),
+        group=row.get("group", "main"),
+        needs=("statements", *row.get("needs", ())),
+        guards=tuple(_guard(fill(g), kinds) for g in row.get("guards", ())),
     )
-    add(
-        "mandatory_overdue_count",
-        "Mandatory (compliance) courses not passed in the last 365 days and past their due date.",
-        "courses",
-        "at as_of",
-        True,
-        "lower_is_better",
-        "{value:.0f} mandatory courses overdue",
-        "int64",
-        "COALESCE(lm.overdue_n, 0)",
-        group="mandatory",
-        needs=(MANDATORY,),
-    )
-    add(
-        "mandatory_days_overdue",
-        "Days the most overdue mandatory course is past due (0 when all are current); "
-        "missing when the catalog has no mandatory course.",
-        "days",
-        "at as_of",
-        True,
-        "lower_is_better",
-        "mandatory training {value:.0f} days overdue",
-        "float64",
-        f"(CAST(lm.overdue_us AS DOUBLE) / CAST({DAY_US} AS DOUBLE))",
-        group="mandatory",
-        needs=(MANDATORY,),
-    )
-    add(
-        "mandatory_compliant",
-        "1 if every mandatory course is current or within its grace period, else 0.",
-        "flag",
-        "at as_of",
-        True,
-        "higher_is_better",
-        "mandatory training status: {value:.0f} (1 = compliant)",
-        "int64",
-        "CASE WHEN COALESCE(lm.overdue_n, 0) = 0 THEN 1 ELSE 0 END",
-        group="mandatory",
-        needs=(MANDATORY,),
-    )
+
+
+def learning_specs(windows: tuple[Window, ...]) -> list[FeatureSpec]:
+    """The learning features for ``windows``, in output order.
+
+    They are the rows of :data:`TABLE` (``learning_features.toml``, next to this module): a
+    run of per-window rows is repeated for every window, window by window.
+    """
+    table = _table()
+    kinds = table["guard"]
+    values = _placeholders(windows)
+    specs: list[FeatureSpec] = []
+    block: list[dict[str, Any]] = []
+    for row in [*table["feature"], None]:
+        if row is not None and row.get("per_window", False):
+            block.append(row)
+            continue
+        for w in windows if block else ():
+            for r in block:
+                specs.append(_spec(r, {**values, **_window_placeholders(w)}, kinds))
+        block = []
+        if row is not None:
+            specs.append(_spec(row, values, kinds))
     return specs
 
 

@@ -21,6 +21,7 @@ COMPETENCY_THRESHOLD = 3
 TRAJECTORY_CYCLES = 3
 
 
+# size: a data table (the review feature catalog), one FeatureSpec per feature
 def review_specs() -> list[FeatureSpec]:
     """The review features, in output order."""
 

@@ -22,27 +22,15 @@ RuleSet(['r'])
 
 from __future__ import annotations
 
-from ._actions import (
-    ACROSSX_PROFILE,
-    ACTION_NAMESPACE,
-    ASSIGNED_VERB,
-    SIGNATURE_HEADER,
-    ActionStore,
-    WebhookSender,
-    assignment_statements,
-    emit_xapi,
-    sign_payload,
-    statement_id,
-    verify_signature,
-    webhook_payload,
-)
+from ..features import competency_column, competency_snapshot
+from ._action_table import ACTION_COLUMNS, action_key
+from ._actions import ActionStore
 from ._bench import READINESS, BenchStrength, Role, bench_strength, skill_profile
 from ._flags import FLAGS, calibration_flags, failed_mandatory
 from ._impact import LearningImpact, learning_impact, track_completions
 from ._ninebox import PotentialBias, plot_potential_bias, potential_bias
 from ._ontology import DEFAULT_ABBREVIATIONS, DEFAULT_SYNONYMS, LEVEL_WORDS, SkillOntology
 from ._rules import (
-    ACTION_COLUMNS,
     ACTION_TYPES,
     OPERATORS,
     RATING_SCALE,
@@ -51,10 +39,22 @@ from ._rules import (
     Condition,
     Rule,
     RuleError,
-    RuleSet,
-    action_key,
-    competency_column,
-    competency_snapshot,
+)
+from ._ruleset import RuleSet
+from ._webhooks import (
+    SIGNATURE_HEADER,
+    WebhookSender,
+    sign_payload,
+    verify_signature,
+    webhook_payload,
+)
+from ._xapi_sink import (
+    ACROSSX_PROFILE,
+    ACTION_NAMESPACE,
+    ASSIGNED_VERB,
+    assignment_statements,
+    emit_xapi,
+    statement_id,
 )
 
 __all__ = [

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._rules import _require, _utc, action_key, normalize_actions
+from ._action_table import action_key, normalize_actions
+from ._tables import _require, _utc
 
 __all__ = ["READINESS", "BenchStrength", "Role", "bench_strength", "skill_profile"]
 
@@ -406,7 +407,7 @@ class BenchStrength:
                 len(missing),
                 sorted(set(missing))[:5],
             )
-        from ._rules import empty_actions
+        from ._action_table import empty_actions
 
         if not rows:
             return empty_actions()
@@ -511,6 +512,71 @@ def bench_strength(
             norm[c] = max(norm.get(c, 0), int(lv))
         required = norm
         skills = skills.assign(skill=ontology.normalize(skills["skill"]).to_numpy())
+    keep, excluded = _eligible(X, role, exclude=exclude, min_rating=min_rating, rating=rating)
+    cand = X[keep.to_numpy(bool)]
+    cid = cand["employee_id"].astype(str).to_numpy()
+    gaps = _skill_gaps(cid, skills, required)
+    out, text = _readiness_table(
+        cand,
+        cid,
+        gaps,
+        required,
+        rating=rating,
+        learning_rate=learning_rate,
+        horizon_months=horizon_months,
+    )
+    sort_cols, ascending = ["_r", "skill_gap"], [True, True]
+    if potential is not None:
+        pot = _potential(potential, X, cand, keep)
+        out["potential"] = pot.to_numpy(float)
+        sort_cols.append("potential")
+        ascending.append(False)
+    if "rating" in out.columns:
+        sort_cols.append("rating")
+        ascending.append(False)
+    if "job_level" in cand.columns:
+        out["job_level"] = pd.to_numeric(cand["job_level"], errors="coerce").to_numpy(float)
+    gap_text = text.to_dict()  # employees without a gap have no entry (and may be all)
+    out["gaps"] = pd.array([gap_text.get(e, "") for e in out["employee_id"]], dtype="string")
+    out["_r"] = out["readiness"].map({r: i for i, r in enumerate(READINESS)})
+    out = (
+        out.sort_values(
+            [*sort_cols, "employee_id"],
+            ascending=[*ascending, True],
+            kind="stable",
+            na_position="last",
+        )
+        .drop(columns="_r")
+        .reset_index(drop=True)
+    )
+    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    out["readiness"] = pd.Categorical(out["readiness"], categories=list(READINESS), ordered=True)
+    excluded_df = pd.DataFrame(excluded, columns=["employee_id", "reason"]).astype("string")
+    logger.info(
+        "bench for %s at %s: %s; %d excluded",
+        role.name,
+        as_of.date(),
+        out["readiness"].value_counts().to_dict(),
+        len(excluded_df),
+    )
+    return BenchStrength(
+        role=role,
+        as_of=as_of,
+        candidates=out,
+        gaps=gaps.astype({"employee_id": "string", "skill": "string"}),
+        excluded=excluded_df,
+    )
+
+
+def _eligible(
+    X: pd.DataFrame,
+    role: Role,
+    *,
+    exclude: Sequence[str],
+    min_rating: float | None,
+    rating: str,
+) -> tuple[pd.Series, list[tuple[str, str]]]:
+    """Which rows of ``X`` are candidates for the role, and why each other one is not."""
     ids = X["employee_id"].astype(str)
     excluded: list[tuple[str, str]] = []
     keep = pd.Series(True, index=X.index)
@@ -537,8 +603,11 @@ def bench_strength(
         other = keep & ~X["job_family"].astype(str).isin(list(role.job_families))
         excluded += [(e, "other job family") for e in ids[other]]
         keep &= ~other
-    cand = X[keep.to_numpy(bool)]
-    cid = cand["employee_id"].astype(str).to_numpy()
+    return keep, excluded
+
+
+def _skill_gaps(cid: np.ndarray, skills: pd.DataFrame, required: dict[str, int]) -> pd.DataFrame:
+    """Each candidate's required, current and missing level of each skill of the role."""
     prof = skills.assign(
         employee_id=skills["employee_id"].astype(str), skill=skills["skill"].astype(str)
     )
@@ -552,6 +621,20 @@ def bench_strength(
     gaps = pd.DataFrame(
         gap_rows, columns=["employee_id", "skill", "required_level", "current_level", "gap"]
     )
+    return gaps
+
+
+def _readiness_table(
+    cand: pd.DataFrame,
+    cid: np.ndarray,
+    gaps: pd.DataFrame,
+    required: dict[str, int],
+    *,
+    rating: str,
+    learning_rate: str,
+    horizon_months: float,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Each candidate's readiness, gap, coverage and time to ready; the gaps as text."""
     by = gaps.groupby("employee_id", sort=False)
     total_gap = by["gap"].sum().reindex(cid).fillna(0).astype(int).to_numpy()
     met = (
@@ -605,55 +688,21 @@ def bench_strength(
     )
     if rating in cand.columns:
         out["rating"] = pd.to_numeric(cand[rating], errors="coerce").to_numpy(float)
-    sort_cols, ascending = ["_r", "skill_gap"], [True, True]
-    if potential is not None:
-        if isinstance(potential, str):
-            _require(X, (potential,), "X")
-            pot = pd.to_numeric(cand[potential], errors="coerce")
-        else:
-            pot = (
-                pd.Series(potential, index=X.index)
-                if not isinstance(potential, pd.Series)
-                else potential
-            )
-            if not pot.index.equals(X.index):
-                raise ValueError("potential is not aligned with X (different index)")
-            pot = pd.to_numeric(pot[keep.to_numpy(bool)], errors="coerce")
-        out["potential"] = pot.to_numpy(float)
-        sort_cols.append("potential")
-        ascending.append(False)
-    if "rating" in out.columns:
-        sort_cols.append("rating")
-        ascending.append(False)
-    if "job_level" in cand.columns:
-        out["job_level"] = pd.to_numeric(cand["job_level"], errors="coerce").to_numpy(float)
-    gap_text = text.to_dict()  # employees without a gap have no entry (and may be all)
-    out["gaps"] = pd.array([gap_text.get(e, "") for e in out["employee_id"]], dtype="string")
-    out["_r"] = out["readiness"].map({r: i for i, r in enumerate(READINESS)})
-    out = (
-        out.sort_values(
-            [*sort_cols, "employee_id"],
-            ascending=[*ascending, True],
-            kind="stable",
-            na_position="last",
+    return out, text
+
+
+def _potential(potential: Any, X: pd.DataFrame, cand: pd.DataFrame, keep: pd.Series) -> pd.Series:
+    """The candidates' potential: a column of ``X`` or values aligned with ``X``."""
+    if isinstance(potential, str):
+        _require(X, (potential,), "X")
+        pot = pd.to_numeric(cand[potential], errors="coerce")
+    else:
+        pot = (
+            pd.Series(potential, index=X.index)
+            if not isinstance(potential, pd.Series)
+            else potential
         )
-        .drop(columns="_r")
-        .reset_index(drop=True)
-    )
-    out.insert(0, "rank", np.arange(1, len(out) + 1))
-    out["readiness"] = pd.Categorical(out["readiness"], categories=list(READINESS), ordered=True)
-    excluded_df = pd.DataFrame(excluded, columns=["employee_id", "reason"]).astype("string")
-    logger.info(
-        "bench for %s at %s: %s; %d excluded",
-        role.name,
-        as_of.date(),
-        out["readiness"].value_counts().to_dict(),
-        len(excluded_df),
-    )
-    return BenchStrength(
-        role=role,
-        as_of=as_of,
-        candidates=out,
-        gaps=gaps.astype({"employee_id": "string", "skill": "string"}),
-        excluded=excluded_df,
-    )
+        if not pot.index.equals(X.index):
+            raise ValueError("potential is not aligned with X (different index)")
+        pot = pd.to_numeric(pot[keep.to_numpy(bool)], errors="coerce")
+    return pot

@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._rules import RATING_SCALE, _require, _utc
+from ._rules import RATING_SCALE
+from ._tables import _require, _utc
 
 __all__ = ["FLAGS", "calibration_flags", "failed_mandatory"]
 
@@ -246,58 +247,11 @@ def calibration_flags(
 
     # ---------------------------------------------------------- top rating x compliance
     if rating in X.columns and ("mandatory_compliant" in X.columns or statements is not None):
-        r = pd.to_numeric(X[rating], errors="coerce")
-        overdue = (
-            pd.to_numeric(X["mandatory_compliant"], errors="coerce").eq(0)
-            if "mandatory_compliant" in X.columns
-            else pd.Series(False, index=X.index)
-        )
-        n_over = (
-            pd.to_numeric(X["mandatory_overdue_count"], errors="coerce").fillna(0)
-            if "mandatory_overdue_count" in X.columns
-            else overdue.astype(float)
-        )
-        days = (
-            pd.to_numeric(X["mandatory_days_overdue"], errors="coerce")
-            if "mandatory_days_overdue" in X.columns
-            else pd.Series(np.nan, index=X.index)
-        )
-        failed = pd.Series(0, index=X.index)
-        if statements is not None:
-            if catalog is None:
-                raise ValueError("statements were given without the catalog (mandatory courses)")
-            failed = failed_mandatory(X, statements, catalog)
-        hit = (r >= top) & (overdue | (failed > 0))
-        rows = []
-        for i in np.flatnonzero(hit.to_numpy(bool)):
-            bits = []
-            if overdue.iloc[i]:
-                b = f"{int(n_over.iloc[i])} mandatory course(s) are overdue"
-                if not pd.isna(days.iloc[i]):
-                    b += f", the oldest by {days.iloc[i]:.0f} days"
-                bits.append(b)
-            if failed.iloc[i] > 0:
-                bits.append(
-                    f"{int(failed.iloc[i])} mandatory course(s) were failed and not passed since"
-                )
-            details = {
-                rating: float(r.iloc[i]),
-                "mandatory_overdue_count": int(n_over.iloc[i]),
-                "mandatory_days_overdue": None if pd.isna(days.iloc[i]) else float(days.iloc[i]),
-                "failed_mandatory": int(failed.iloc[i]),
-            }
-            rows.append(
-                (
-                    ids.iloc[i],
-                    as_of.iloc[i],
-                    "top_rating_noncompliant",
-                    None,
-                    float(n_over.iloc[i] + failed.iloc[i]),
-                    f"rated {_label(float(r.iloc[i]))} while " + " and ".join(bits),
-                    json.dumps(details, sort_keys=True),
-                )
+        parts.append(
+            _top_rating_noncompliant(
+                X, ids, as_of, rating=rating, top=top, statements=statements, catalog=catalog
             )
-        parts.append(pd.DataFrame(rows, columns=_COLUMNS))
+        )
     else:
         logger.info(
             "calibration_flags: no %r or compliance columns; top-rating flag skipped", rating
@@ -305,35 +259,18 @@ def calibration_flags(
 
     # ---------------------------------------------------------------- hidden gems
     if {rating, agility, skill_pace} <= set(X.columns):
-        r = pd.to_numeric(X[rating], errors="coerce")
-        ag = pd.to_numeric(X[agility], errors="coerce")
-        sp = pd.to_numeric(X[skill_pace], errors="coerce")
-        pa, ps = _pct(ag, as_of), _pct(sp, as_of)
-        lo, hi = (float(v) for v in average_ratings)
-        hit = (pa >= gem_quantile) & (ps >= gem_quantile) & r.between(lo, hi) & (ag > 0) & (sp > 0)
-        rows = []
-        for i in np.flatnonzero(hit.fillna(False).to_numpy(bool)):
-            details = {
-                agility: float(ag.iloc[i]),
-                f"{agility}_percentile": round(float(pa.iloc[i]), 4),
-                skill_pace: float(sp.iloc[i]),
-                f"{skill_pace}_percentile": round(float(ps.iloc[i]), 4),
-                rating: float(r.iloc[i]),
-            }
-            rows.append(
-                (
-                    ids.iloc[i],
-                    as_of.iloc[i],
-                    "hidden_gem",
-                    None,
-                    float(min(pa.iloc[i], ps.iloc[i])),
-                    f"learning agility {ag.iloc[i]:.1f} (top {100 * (1 - pa.iloc[i]) + 0.5:.0f}%) and "
-                    f"{sp.iloc[i]:.2f} skills acquired per quarter (top {100 * (1 - ps.iloc[i]) + 0.5:.0f}%) "
-                    f"with an average rating of {_label(float(r.iloc[i]))}",
-                    json.dumps(details, sort_keys=True),
-                )
+        parts.append(
+            _hidden_gems(
+                X,
+                ids,
+                as_of,
+                rating=rating,
+                agility=agility,
+                skill_pace=skill_pace,
+                gem_quantile=gem_quantile,
+                average_ratings=average_ratings,
             )
-        parts.append(pd.DataFrame(rows, columns=_COLUMNS))
+        )
     else:
         logger.info(
             "calibration_flags: hidden-gem flag skipped (needs %s)", [rating, agility, skill_pace]
@@ -341,50 +278,15 @@ def calibration_flags(
 
     # ---------------------------------------------------------- manager vs model
     if model_score is not None and manager_rating in X.columns:
-        if isinstance(model_score, str):
-            _require(X, (model_score,), "X")
-            score = pd.to_numeric(X[model_score], errors="coerce")
-            score_name = model_score
-        else:
-            score = (
-                model_score
-                if isinstance(model_score, pd.Series)
-                else pd.Series(np.asarray(model_score, dtype=float), index=X.index)
-            )
-            if not score.index.equals(X.index):
-                raise ValueError("model_score is not aligned with X (different index)")
-            score = pd.to_numeric(score, errors="coerce")
-            score_name = str(score.name) if score.name is not None else "model_score"
-        mr = pd.to_numeric(X[manager_rating], errors="coerce")
-        both = mr.notna() & score.notna()
-        pm = _pct(score.where(both), as_of)
-        pr = _pct(mr.where(both), as_of)
-        gap = pm - pr
-        hit = gap.abs() >= gap_threshold
-        rows = []
-        for i in np.flatnonzero(hit.fillna(False).to_numpy(bool)):
-            direction = "model_higher" if gap.iloc[i] > 0 else "model_lower"
-            details = {
-                manager_rating: float(mr.iloc[i]),
-                f"{manager_rating}_percentile": round(float(pr.iloc[i]), 4),
-                score_name: float(score.iloc[i]),
-                f"{score_name}_percentile": round(float(pm.iloc[i]), 4),
-                "gap": round(float(gap.iloc[i]), 4),
-            }
-            rows.append(
-                (
-                    ids.iloc[i],
-                    as_of.iloc[i],
-                    "rating_model_gap",
-                    direction,
-                    float(gap.iloc[i]),
-                    f"manager's {manager_rating} {mr.iloc[i]:g} (percentile {pr.iloc[i]:.0%}) vs "
-                    f"model {score_name} {score.iloc[i]:.2f} (percentile {pm.iloc[i]:.0%}): the "
-                    f"model rates {'higher' if gap.iloc[i] > 0 else 'lower'}",
-                    json.dumps(details, sort_keys=True),
-                )
-            )
-        parts.append(pd.DataFrame(rows, columns=_COLUMNS))
+        flags, gap = _rating_model_gaps(
+            X,
+            ids,
+            as_of,
+            model_score=model_score,
+            manager_rating=manager_rating,
+            gap_threshold=gap_threshold,
+        )
+        parts.append(flags)
         parts.append(
             _manager_gaps(
                 X, gap, as_of, employees, min_team, manager_gap_threshold, alpha, manager_rating
@@ -413,6 +315,170 @@ def calibration_flags(
     out = out.sort_values(["as_of", "_f", "employee_id"], kind="stable").drop(columns="_f")
     logger.info("calibration flags: %s", out["flag"].value_counts().to_dict())
     return out.reset_index(drop=True)
+
+
+def _top_rating_noncompliant(
+    X: pd.DataFrame,
+    ids: pd.Series,
+    as_of: pd.Series,
+    *,
+    rating: str,
+    top: float,
+    statements: pd.DataFrame | None,
+    catalog: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """The ``top_rating_noncompliant`` flags: a top rating with overdue or failed mandatory courses."""
+    r = pd.to_numeric(X[rating], errors="coerce")
+    overdue = (
+        pd.to_numeric(X["mandatory_compliant"], errors="coerce").eq(0)
+        if "mandatory_compliant" in X.columns
+        else pd.Series(False, index=X.index)
+    )
+    n_over = (
+        pd.to_numeric(X["mandatory_overdue_count"], errors="coerce").fillna(0)
+        if "mandatory_overdue_count" in X.columns
+        else overdue.astype(float)
+    )
+    days = (
+        pd.to_numeric(X["mandatory_days_overdue"], errors="coerce")
+        if "mandatory_days_overdue" in X.columns
+        else pd.Series(np.nan, index=X.index)
+    )
+    failed = pd.Series(0, index=X.index)
+    if statements is not None:
+        if catalog is None:
+            raise ValueError("statements were given without the catalog (mandatory courses)")
+        failed = failed_mandatory(X, statements, catalog)
+    hit = (r >= top) & (overdue | (failed > 0))
+    rows = []
+    for i in np.flatnonzero(hit.to_numpy(bool)):
+        bits = []
+        if overdue.iloc[i]:
+            b = f"{int(n_over.iloc[i])} mandatory course(s) are overdue"
+            if not pd.isna(days.iloc[i]):
+                b += f", the oldest by {days.iloc[i]:.0f} days"
+            bits.append(b)
+        if failed.iloc[i] > 0:
+            bits.append(
+                f"{int(failed.iloc[i])} mandatory course(s) were failed and not passed since"
+            )
+        details = {
+            rating: float(r.iloc[i]),
+            "mandatory_overdue_count": int(n_over.iloc[i]),
+            "mandatory_days_overdue": None if pd.isna(days.iloc[i]) else float(days.iloc[i]),
+            "failed_mandatory": int(failed.iloc[i]),
+        }
+        rows.append(
+            (
+                ids.iloc[i],
+                as_of.iloc[i],
+                "top_rating_noncompliant",
+                None,
+                float(n_over.iloc[i] + failed.iloc[i]),
+                f"rated {_label(float(r.iloc[i]))} while " + " and ".join(bits),
+                json.dumps(details, sort_keys=True),
+            )
+        )
+    return pd.DataFrame(rows, columns=_COLUMNS)
+
+
+def _hidden_gems(
+    X: pd.DataFrame,
+    ids: pd.Series,
+    as_of: pd.Series,
+    *,
+    rating: str,
+    agility: str,
+    skill_pace: str,
+    gem_quantile: float,
+    average_ratings: tuple[float, float],
+) -> pd.DataFrame:
+    """The ``hidden_gem`` flags: top learning agility and skill pace with an average rating."""
+    r = pd.to_numeric(X[rating], errors="coerce")
+    ag = pd.to_numeric(X[agility], errors="coerce")
+    sp = pd.to_numeric(X[skill_pace], errors="coerce")
+    pa, ps = _pct(ag, as_of), _pct(sp, as_of)
+    lo, hi = (float(v) for v in average_ratings)
+    hit = (pa >= gem_quantile) & (ps >= gem_quantile) & r.between(lo, hi) & (ag > 0) & (sp > 0)
+    rows = []
+    for i in np.flatnonzero(hit.fillna(False).to_numpy(bool)):
+        details = {
+            agility: float(ag.iloc[i]),
+            f"{agility}_percentile": round(float(pa.iloc[i]), 4),
+            skill_pace: float(sp.iloc[i]),
+            f"{skill_pace}_percentile": round(float(ps.iloc[i]), 4),
+            rating: float(r.iloc[i]),
+        }
+        rows.append(
+            (
+                ids.iloc[i],
+                as_of.iloc[i],
+                "hidden_gem",
+                None,
+                float(min(pa.iloc[i], ps.iloc[i])),
+                f"learning agility {ag.iloc[i]:.1f} (top {100 * (1 - pa.iloc[i]) + 0.5:.0f}%) and "
+                f"{sp.iloc[i]:.2f} skills acquired per quarter (top {100 * (1 - ps.iloc[i]) + 0.5:.0f}%) "
+                f"with an average rating of {_label(float(r.iloc[i]))}",
+                json.dumps(details, sort_keys=True),
+            )
+        )
+    return pd.DataFrame(rows, columns=_COLUMNS)
+
+
+def _rating_model_gaps(
+    X: pd.DataFrame,
+    ids: pd.Series,
+    as_of: pd.Series,
+    *,
+    model_score: str | pd.Series | np.ndarray,
+    manager_rating: str,
+    gap_threshold: float,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """The ``rating_model_gap`` flags, and each row's model-minus-manager percentile gap."""
+    if isinstance(model_score, str):
+        _require(X, (model_score,), "X")
+        score = pd.to_numeric(X[model_score], errors="coerce")
+        score_name = model_score
+    else:
+        score = (
+            model_score
+            if isinstance(model_score, pd.Series)
+            else pd.Series(np.asarray(model_score, dtype=float), index=X.index)
+        )
+        if not score.index.equals(X.index):
+            raise ValueError("model_score is not aligned with X (different index)")
+        score = pd.to_numeric(score, errors="coerce")
+        score_name = str(score.name) if score.name is not None else "model_score"
+    mr = pd.to_numeric(X[manager_rating], errors="coerce")
+    both = mr.notna() & score.notna()
+    pm = _pct(score.where(both), as_of)
+    pr = _pct(mr.where(both), as_of)
+    gap = pm - pr
+    hit = gap.abs() >= gap_threshold
+    rows = []
+    for i in np.flatnonzero(hit.fillna(False).to_numpy(bool)):
+        direction = "model_higher" if gap.iloc[i] > 0 else "model_lower"
+        details = {
+            manager_rating: float(mr.iloc[i]),
+            f"{manager_rating}_percentile": round(float(pr.iloc[i]), 4),
+            score_name: float(score.iloc[i]),
+            f"{score_name}_percentile": round(float(pm.iloc[i]), 4),
+            "gap": round(float(gap.iloc[i]), 4),
+        }
+        rows.append(
+            (
+                ids.iloc[i],
+                as_of.iloc[i],
+                "rating_model_gap",
+                direction,
+                float(gap.iloc[i]),
+                f"manager's {manager_rating} {mr.iloc[i]:g} (percentile {pr.iloc[i]:.0%}) vs "
+                f"model {score_name} {score.iloc[i]:.2f} (percentile {pm.iloc[i]:.0%}): the "
+                f"model rates {'higher' if gap.iloc[i] > 0 else 'lower'}",
+                json.dumps(details, sort_keys=True),
+            )
+        )
+    return pd.DataFrame(rows, columns=_COLUMNS), gap
 
 
 def _manager_gaps(

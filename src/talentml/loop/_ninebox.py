@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._rules import _require
+from ._tables import _require
 
 __all__ = ["PotentialBias", "plot_potential_bias", "potential_bias"]
 

@@ -21,7 +21,9 @@ import pandas as pd
 from sklearn.base import clone
 from tqdm.auto import tqdm
 
+from .._validation import ID_COLUMNS
 from ..config import show_progress as _show_progress
+from ..labels import censor_at
 from . import _evaluate as E
 from ._timesplit import (  # noqa: F401 - the splitter's names, also importable from here
     DAY,
@@ -68,7 +70,7 @@ def _fit_target(model: Any, y: Any) -> tuple[Any, np.ndarray | None]:
 def _fit_input(model: Any, X: pd.DataFrame) -> pd.DataFrame:
     if _is_talentml(model):
         return X
-    return X.drop(columns=[c for c in E.ID_COLUMNS if c in X.columns])
+    return X.drop(columns=[c for c in ID_COLUMNS if c in X.columns])
 
 
 class Backtest:
@@ -221,6 +223,89 @@ class Backtest:
         )
 
 
+def _fold(
+    model: Any,
+    X: pd.DataFrame,
+    y: Any,
+    fold: tuple,
+    *,
+    time_column: str,
+    target_kind: str,
+    ids: pd.Series | None,
+    times_col: pd.DatetimeIndex,
+    group_arr: np.ndarray | None,
+    oracle_arr: np.ndarray | None,
+    times: Sequence[float] | None,
+    tau: float | None,
+    quantiles: Sequence[float],
+    ci: float,
+    top: float,
+    n_bins: int,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any], pd.DataFrame, Any, dict[str, Any]]:
+    """Fit on one fold's training rows (targets as known at its start), predict its test rows.
+
+    Returns the predictions, the fold's metrics, its row of ``Backtest.folds``, the excluded
+    test rows, the fitted model and the prediction settings.
+    """
+    k, start, stop, train, test = fold
+    X_train = X.iloc[train]
+    y_train = censor_at(y, X, train, start, time_column=time_column)
+    y_fit, keep = _fit_target(model, y_train)
+    X_fit = _fit_input(model, X_train)
+    if keep is not None:
+        dropped = int((~keep).sum())
+        if dropped:
+            logger.info("backtest fold %d: %d training rows without a label left out", k, dropped)
+        X_fit = X_fit.iloc[np.flatnonzero(keep)]
+    fitted = clone(model).fit(X_fit, y_fit)
+    X_test = X.iloc[test]
+    y_test = y.iloc[test] if isinstance(y, pd.Series | pd.DataFrame) else np.asarray(y)[test]
+    pred, excluded, settings = E._predictions(
+        fitted,
+        X_test,
+        E._parse_target(y_test, len(test)),
+        groups=None if group_arr is None else group_arr[test],
+        oracle=None if oracle_arr is None else oracle_arr[test],
+        survival=None,
+        times=times,
+        tau=tau,
+        quantiles=quantiles,
+    )
+    pred.insert(0, "fold", k)
+    kind = target_kind
+    if kind == E.KIND_CLASSIFICATION and "risk" in pred:
+        kind = E.KIND_SURVIVAL
+    fold_settings = dict(settings)
+    metrics, _, _ = E._score(
+        pred,
+        kind,
+        fold_settings,
+        n_bootstrap=0,
+        random_state=None,
+        ci=ci,
+        top=top,
+        n_bins=n_bins,
+        show_progress=False,
+    )
+    metrics.insert(0, "test_start", start)
+    metrics.insert(0, "fold", k)
+    emp_train = set(ids.iloc[train].dropna()) if ids is not None else set()
+    emp_test = set(ids.iloc[test].dropna()) if ids is not None else set()
+    info = {
+        "fold": k,
+        "test_start": start,
+        "test_end": stop,
+        "train_until": times_col[train].max(),
+        "n_train": len(train),
+        "n_test": len(test),
+        "n_train_employees": len(emp_train),
+        "n_test_employees": len(emp_test),
+        "n_employees_both": len(emp_train & emp_test),
+        "n_test_excluded": int(excluded["n"].sum()) if len(excluded) else 0,
+    }
+    return pred, metrics, info, excluded, fitted, settings
+
+
 def backtest(
     model: Any,
     X: pd.DataFrame,
@@ -364,67 +449,27 @@ def backtest(
         )
     pooled, info, per_fold, models, exclusions = [], [], [], [], []
     for k, start, stop, train, test in tqdm(folds, desc="backtest", disable=not progress):
-        X_train = X.iloc[train]
-        y_train = _censor_at(y, X, train, start, time_column)
-        y_fit, keep = _fit_target(model, y_train)
-        X_fit = _fit_input(model, X_train)
-        if keep is not None:
-            dropped = int((~keep).sum())
-            if dropped:
-                logger.info(
-                    "backtest fold %d: %d training rows without a label left out", k, dropped
-                )
-            X_fit = X_fit.iloc[np.flatnonzero(keep)]
-        fitted = clone(model).fit(X_fit, y_fit)
-        X_test = X.iloc[test]
-        y_test = y.iloc[test] if isinstance(y, pd.Series | pd.DataFrame) else np.asarray(y)[test]
-        pred, excluded, settings = E._predictions(
-            fitted,
-            X_test,
-            E._parse_target(y_test, len(test)),
-            groups=None if group_arr is None else group_arr[test],
-            oracle=None if oracle_arr is None else oracle_arr[test],
-            survival=None,
+        pred, metrics, row, excluded, fitted, settings = _fold(
+            model,
+            X,
+            y,
+            (k, start, stop, train, test),
+            time_column=time_column,
+            target_kind=target.kind,
+            ids=ids,
+            times_col=times_col,
+            group_arr=group_arr,
+            oracle_arr=oracle_arr,
             times=times,
             tau=tau,
             quantiles=quantiles,
-        )
-        pred.insert(0, "fold", k)
-        kind = target.kind
-        if kind == E.KIND_CLASSIFICATION and "risk" in pred:
-            kind = E.KIND_SURVIVAL
-        fold_settings = dict(settings)
-        metrics, _, _ = E._score(
-            pred,
-            kind,
-            fold_settings,
-            n_bootstrap=0,
-            random_state=None,
             ci=ci,
             top=top,
             n_bins=n_bins,
-            show_progress=False,
         )
-        metrics.insert(0, "test_start", start)
-        metrics.insert(0, "fold", k)
         per_fold.append(metrics[["fold", "test_start", "metric", "value", "n"]])
         pooled.append(pred)
-        emp_train = set(ids.iloc[train].dropna()) if ids is not None else set()
-        emp_test = set(ids.iloc[test].dropna()) if ids is not None else set()
-        info.append(
-            {
-                "fold": k,
-                "test_start": start,
-                "test_end": stop,
-                "train_until": times_col[train].max(),
-                "n_train": len(train),
-                "n_test": len(test),
-                "n_train_employees": len(emp_train),
-                "n_test_employees": len(emp_test),
-                "n_employees_both": len(emp_train & emp_test),
-                "n_test_excluded": int(excluded["n"].sum()) if len(excluded) else 0,
-            }
-        )
+        info.append(row)
         exclusions.append(excluded)
         if keep_models:
             models.append(fitted)

@@ -24,7 +24,7 @@ import logging
 import math
 import os
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,102 +36,34 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 from tqdm.auto import tqdm
 
+from .._validation import (  # one rule, one place: re-exported for the estimators
+    ID_COLUMNS,
+    LABEL_COLUMNS,
+    PROTECTED_NAMES,
+    SENSITIVE_COLUMNS,
+    check_purpose,
+    normalize_name,
+    sensitive_names,
+)
 from ..config import show_progress as _show_progress
-from ..exceptions import PurposeLimitationError
 
-__all__ = ["SENSITIVE_COLUMNS", "ID_COLUMNS"]
+__all__ = [
+    "ID_COLUMNS",
+    "LABEL_COLUMNS",
+    "PROTECTED_NAMES",
+    "SENSITIVE_COLUMNS",
+    "check_purpose",
+    "normalize_name",
+    "sensitive_names",
+]
 
 logger = logging.getLogger(__name__)
-
-#: Identifier columns that are never model inputs (dropped at fit and predict, remembered).
-ID_COLUMNS: tuple[str, ...] = ("employee_id", "as_of")
-
-
-def _contract_sensitive() -> set[str]:
-    from ..schemas import TABLES
-
-    return {c.name for c in TABLES["sensitive"].columns} - {"employee_id"}
-
-
-#: Names of protected attributes (US Title VII, ADEA, ADA; GDPR Art. 9; EU AI Act) that are
-#: refused as model inputs under any spelling (``Gender``, ``marital-status``, ``MaritalStatus``).
-PROTECTED_NAMES: frozenset[str] = frozenset(
-    {
-        "gender",
-        "sex",
-        "gender_identity",
-        "sexual_orientation",
-        "age",
-        "age_band",
-        "date_of_birth",
-        "birth_date",
-        "marital_status",
-        "race",
-        "ethnicity",
-        "race_ethnicity",
-        "religion",
-        "national_origin",
-        "nationality",
-        "disability",
-        "pregnancy",
-        "caregiver",
-        "veteran_status",
-        "genetic_information",
-    }
-)
-
-#: Column names that may never be model inputs (compared case-insensitively, ignoring ``_``,
-#: ``-`` and spaces). It starts with the columns of the ``sensitive`` contract (always
-#: rejected) and :data:`PROTECTED_NAMES`; add your own names to it (it is a ``set``), or
-#: assign a new collection to ``talentml.models.SENSITIVE_COLUMNS`` (for a research
-#: comparison that must use a protected attribute, remove its name there, explicitly).
-SENSITIVE_COLUMNS: set[str] = _contract_sensitive() | set(PROTECTED_NAMES)
-
-
-def normalize_name(name: object) -> str:
-    """A column name as the purpose-limitation checks compare it: lower case, letters and
-    digits only (``MaritalStatus``, ``marital_status`` and ``marital-status`` are one name)."""
-    return "".join(ch for ch in str(name).lower() if ch.isalnum())
-
-
-#: Columns of the label frames of :mod:`talentml.labels`; passing one inside ``X`` is leakage.
-LABEL_COLUMNS: tuple[str, ...] = (
-    "label",
-    "censored",
-    "duration_days",
-    "event",
-    "lower_days",
-    "upper_days",
-    "observed",
-)
 
 MSG_Y_NONE = "{name} requires y to be passed, but the target y is None."
 MSG_NOT_BINARY = "Only binary classification is supported. The type of the target is {kind}."
 MSG_ONE_CLASS = "{name} can't train when only one class is present in y (class {value!r})."
 MSG_FEATURE_NAMES = "The feature names should match those that were passed during fit.\n"
 MSG_N_FEATURES = "X has {n} features, but {name} is expecting {expected} features as input."
-
-
-def sensitive_names() -> set[str]:
-    """The normalized names :func:`check_purpose` rejects (contract + ``SENSITIVE_COLUMNS``)."""
-    import sys
-
-    package = sys.modules.get("talentml.models")
-    user = getattr(package, "SENSITIVE_COLUMNS", SENSITIVE_COLUMNS)
-    names = set(_contract_sensitive()) | {str(n) for n in (user or ())}
-    return {normalize_name(n) for n in names}
-
-
-def check_purpose(columns: Iterable[object], *, table: str = "X") -> None:
-    """Raise :class:`PurposeLimitationError` if a column is a sensitive attribute."""
-    banned = sensitive_names()
-    hits = [str(c) for c in columns if normalize_name(c) in banned]
-    if hits:
-        raise PurposeLimitationError(
-            f"{table} holds sensitive column(s) {hits}: protected attributes may only be used "
-            "by talentml.fairness, never as model inputs (purpose limitation). Drop them, or "
-            "edit talentml.models.SENSITIVE_COLUMNS if a name is a false alarm."
-        )
 
 
 def _rows(index: pd.Index, mask: np.ndarray, limit: int = 10) -> str:

@@ -432,7 +432,38 @@ class _CalibratedClassifier(ClassifierMixin, _XGBModel):
     def _proba1(self, X: Any) -> np.ndarray:
         check_is_fitted(self)
         frame = self._check_X(X, reset=False)
-        return apply_calibrator(self.calibrator_, self._margin(self.booster_, frame))
+        return self.prediction_from_margin(self._margin(self.booster_, frame))
+
+    def prediction_from_margin(self, margin: Any) -> np.ndarray:
+        """What the model serves for booster margins: the calibrated probability of class 1.
+
+        For code that computes the booster's margin itself (serving's fast path on a few
+        rows); ``predict_proba(X)[:, 1]`` is ``prediction_from_margin(margin of X)``.
+
+        Parameters
+        ----------
+        margin : array-like of shape (n_samples,)
+            The booster's output margin (log-odds).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples,)
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from talentml.models import FlightRisk
+        >>> rng = np.random.default_rng(0)
+        >>> X = pd.DataFrame({"a": rng.normal(size=300)})
+        >>> model = FlightRisk(n_estimators=20, random_state=0).fit(X, (X["a"] > 0).astype(int))
+        >>> p = model.prediction_from_margin(model.booster_.predict(
+        ...     model.design_matrix(X), output_margin=True))
+        >>> bool(np.allclose(p, model.predict_proba(X)[:, 1]))
+        True
+        """
+        return apply_calibrator(
+            getattr(self, "calibrator_", None), np.asarray(margin, dtype=np.float64)
+        )
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Calibrated class probabilities.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -135,6 +135,12 @@ class FlightRisk(_CalibratedClassifier):
 
     _MONOTONE_AUTO = FLIGHT_RISK_MONOTONE
     _WHAT = "flight_risk"
+    #: What the model predicts, for code that must tell the models apart (never the class name).
+    task: ClassVar[str] = "flight_risk"
+    #: Prefix of the reason codes (``FR01``, ...).
+    reason_prefix: ClassVar[str] = "FR"
+    #: What ``predict`` serves: a probability (``"probability"``) or days (``"days"``).
+    prediction_kind: ClassVar[str] = "probability"
 
     def __init__(
         self,

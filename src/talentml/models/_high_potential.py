@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from ._classifier import _CalibratedClassifier
 from ._params import CLASSIFIER_XGB_PARAMS_DOC, SHARED_ATTRIBUTES_DOC
@@ -95,6 +95,12 @@ class HighPotential(_CalibratedClassifier):
 
     _MONOTONE_AUTO = HIGH_POTENTIAL_MONOTONE
     _WHAT = "high_potential"
+    #: What the model predicts, for code that must tell the models apart (never the class name).
+    task: ClassVar[str] = "high_potential"
+    #: Prefix of the reason codes (``HP01``, ...).
+    reason_prefix: ClassVar[str] = "HP"
+    #: What ``predict`` serves: a probability (``"probability"``) or days (``"days"``).
+    prediction_kind: ClassVar[str] = "probability"
 
     def __init__(
         self,

@@ -221,6 +221,6 @@ def load_model(path: str | os.PathLike) -> Any:
 
 
 def _version() -> str:
-    from .. import __version__
+    from .._version import __version__
 
     return __version__

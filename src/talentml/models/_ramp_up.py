@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -73,6 +73,12 @@ class RampUp(RegressorMixin, _XGBModel):
 
     _MONOTONE_AUTO = RAMP_UP_MONOTONE
     _MARGIN_KIND = "log-days"
+    #: What the model predicts, for code that must tell the models apart (never the class name).
+    task: ClassVar[str] = "ramp_up"
+    #: Prefix of the reason codes (``RU01``, ...).
+    reason_prefix: ClassVar[str] = "RU"
+    #: What ``predict`` serves: a probability (``"probability"``) or days (``"days"``).
+    prediction_kind: ClassVar[str] = "days"
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -320,8 +326,33 @@ class RampUp(RegressorMixin, _XGBModel):
         True
         """
         margin, _ = self._log_days(X)
+        return self.prediction_from_margin(margin)
+
+    def prediction_from_margin(self, margin: Any) -> np.ndarray:
+        """What :meth:`predict` serves for booster margins: the median days.
+
+        For code that computes the booster's margin itself (serving's fast path on a few
+        rows); ``predict(X)`` is ``prediction_from_margin(margin of X)``.
+
+        Parameters
+        ----------
+        margin : array-like of shape (n_samples,)
+            The booster's output margin (log days).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from talentml.models import RampUp
+        >>> model = RampUp(distribution="normal", distribution_scale=0.5)
+        >>> model.prediction_from_margin([np.log(30.0)]).round(6).tolist()
+        [30.0]
+        """
         z = float(aft_z(self.distribution, np.array([0.5]))[0])
-        return np.exp(margin + self.distribution_scale * z)
+        return np.exp(np.asarray(margin, dtype=np.float64) + float(self.distribution_scale) * z)
 
     def predict_quantiles(
         self, X: Any, quantiles: Iterable[float] = (0.1, 0.5, 0.9)

@@ -5,7 +5,8 @@
 (``as_of + horizon <= T``). A row with ``as_of < T`` but ``as_of + horizon > T`` would teach the
 model an outcome that was not yet observable at ``T``: that is leakage, and the reason a
 random or group K-fold overstates a flight-risk model. :meth:`TimeSplit.holdout` gives one
-fold's rows with the training targets as known at ``T`` (:func:`_censor_at`): the split of
+fold's rows with the training targets as known at ``T``
+(:func:`talentml.labels.censor_at`): the split of
 :func:`talentml.models.backtest`, :func:`talentml.tracking.train` and the demo.
 """
 
@@ -20,6 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import BaseCrossValidator
+
+from ..labels import censor_at
 
 __all__ = ["Holdout", "TimeSplit"]
 
@@ -422,7 +425,7 @@ class TimeSplit(BaseCrossValidator):
         X_test = X.iloc[test].reset_index(drop=True)
         y_train = y_test = None
         if y is not None:
-            y_train = _censor_at(y, X, train, start, self.time_column)
+            y_train = censor_at(y, X, train, start, time_column=self.time_column)
             if isinstance(y, pd.Series | pd.DataFrame):
                 y_train = y_train.reset_index(drop=True)
                 y_test = y.iloc[test].reset_index(drop=True)
@@ -448,37 +451,8 @@ class TimeSplit(BaseCrossValidator):
 
 
 def _censor_at(y: Any, X: pd.DataFrame, rows: np.ndarray, start: pd.Timestamp, column: str) -> Any:
-    """The training target as known at ``start``: durations and intervals censored there."""
-    if not isinstance(y, pd.DataFrame):
-        return y.iloc[rows] if isinstance(y, pd.Series) else np.asarray(y)[rows]
-    out = y.iloc[rows].copy()
-    if {"duration_days", "event"} <= set(out.columns):
-        as_of = pd.DatetimeIndex(pd.to_datetime(X[column].iloc[rows], utc=True))
-        room = (start - as_of) / DAY
-        d = pd.to_numeric(out["duration_days"], errors="coerce").to_numpy(dtype=np.float64)
-        cut = np.isfinite(d) & (d > room)
-        if cut.any():
-            out["duration_days"] = np.where(cut, room, d)
-            event = out["event"].astype("Int64")
-            event[cut] = 0
-            out["event"] = event
-    if {"lower_days", "upper_days"} <= set(out.columns) and "hire_date" not in out.columns:
-        logger.warning(
-            "backtest: y has lower_days/upper_days but no hire_date: the training intervals "
-            "cannot be censored at T (pass the frame of talentml.labels.ramp_up_spine)"
-        )
-    if {"lower_days", "upper_days"} <= set(out.columns) and "hire_date" in out.columns:
-        hire = pd.DatetimeIndex(pd.to_datetime(out["hire_date"], utc=True))
-        room = ((start - hire) / DAY).to_numpy(dtype=np.float64)
-        lo = out["lower_days"].to_numpy(dtype=np.float64)
-        up = out["upper_days"].to_numpy(dtype=np.float64)
-        late = np.isfinite(lo) & (up > room)
-        if late.any():
-            out["lower_days"] = np.where(late, np.minimum(lo, room), lo)
-            out["upper_days"] = np.where(late, np.inf, up)
-            if "observed" in out.columns:
-                out["observed"] = np.where(late, False, out["observed"].to_numpy(dtype=bool))
-    return out
+    """Deprecated private spelling of :func:`talentml.labels.censor_at` (``column`` positional)."""
+    return censor_at(y, X, rows, start, time_column=column)
 
 
 def _share_starts(

@@ -176,12 +176,6 @@ def _missing(v: Any) -> bool:
     return isinstance(v, float | np.floating) and v != v
 
 
-def _is_number(v: Any) -> bool:
-    if isinstance(v, bool | np.bool_ | int | float | np.integer | np.floating):
-        return True
-    return False
-
-
 def _digest_rows(
     design: np.ndarray, raw: np.ndarray, features: list[str], categorical: set[str]
 ) -> list[list[Any]]:

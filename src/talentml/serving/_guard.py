@@ -179,7 +179,7 @@ class InputGuard:
         hit = self._column_checks.get(key)
         if hit is not None:
             return hit
-        from ..models._base import LABEL_COLUMNS, normalize_name, sensitive_names
+        from .._validation import LABEL_COLUMNS, normalize_name, sensitive_names
 
         names = [str(c) for c in key]
         banned = sensitive_names()

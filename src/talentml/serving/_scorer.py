@@ -87,7 +87,6 @@ MSG_SERVED_PEERS = (
     "teams, nor labels of the reference rows; use peers='auto', 'all', a column of the "
     "request (e.g. 'job_family') or None"
 )
-_TASKS = {"FlightRisk": "probability", "HighPotential": "probability", "RampUp": "days"}
 _DIRECTIONS = ("both", "up", "down")
 
 
@@ -169,16 +168,18 @@ class Scorer:
         profile: TrainingProfile | Mapping[str, Any] | None = None,
         on_missing: str = "flag",
     ) -> None:
-        from ..explain._design import model_view
-        from ..explain._treeshap import UnsupportedBooster, tree_tables
+        from ..explain import UnsupportedBooster, model_view, tree_tables
 
         cls = type(model).__name__
-        if cls not in _TASKS:
+        kind = getattr(type(model), "prediction_kind", None)
+        if kind not in ("probability", "days") or not hasattr(model, "prediction_from_margin"):
             raise TypeError(
-                f"Scorer serves talentml models {sorted(_TASKS)}, got {cls}; fit one of them"
+                "Scorer serves the talentml models (FlightRisk, HighPotential, RampUp: their "
+                f"class attribute prediction_kind says what they serve), got {cls}; fit one "
+                "of them"
             )
         self.model = model
-        self.task = _TASKS[cls]
+        self.task = kind
         self.view = model_view(model)
         self.model_name = str(model_name or cls)
         self.model_version = str(model_version) if model_version is not None else "unregistered"
@@ -276,16 +277,7 @@ class Scorer:
 
     # ------------------------------------------------------------------ set-up
     def _make_link(self):
-        model = self.model
-        if self.task == "probability":
-            from ..models._calibration import apply_calibrator
-
-            state = getattr(model, "calibrator_", None)
-            return lambda margin: apply_calibrator(state, margin)
-        from ..models._survival import aft_z
-
-        shift = float(model.distribution_scale) * float(aft_z(model.distribution, [0.5])[0])
-        return lambda margin: np.exp(np.asarray(margin, dtype=np.float64) + shift)
+        return self.model.prediction_from_margin
 
     def _warm(self) -> None:
         """Compile and cache the TreeSHAP kernels now, not on the first request."""

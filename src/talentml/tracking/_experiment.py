@@ -583,7 +583,7 @@ def log_experiment(
     ('[0, 1]', ['results'])
     >>> shutil.rmtree(folder)
     """
-    from .. import __version__
+    from .._version import __version__
 
     if not isinstance(experiment, str) or not experiment.strip():
         raise ValueError(f"log_experiment: experiment must be a non-empty name, got {experiment!r}")

@@ -42,7 +42,8 @@ with warnings.catch_warnings():
 
 logger = logging.getLogger("talentml.tracking._pyfunc")
 
-ARTIFACT_KEY = "talentml"
+from talentml.serving.artifact import ARTIFACT_KEY  # noqa: E402  (after MLflow's quiet import)
+
 #: This file: the model code MLflow stores with each talentml model.
 MODEL_CODE = Path(__file__).resolve()
 
@@ -111,8 +112,12 @@ class TalentMLPyfunc(PythonModel):
 def _expected_digest(artifact: Path) -> str | None:
     """The digest recorded for this model: the tracking store's tag when it can be asked
     (``MLFLOW_TRACKING_URI``), else the ``MLmodel`` metadata; pickles anywhere refused."""
-    from talentml.serving._integrity import DIGEST_TAG, ModelIntegrityError, find_pickles
-    from talentml.serving._load import recorded_digest
+    from talentml.serving.artifact import (
+        DIGEST_TAG,
+        ModelIntegrityError,
+        find_pickles,
+        recorded_digest,
+    )
 
     root = artifact.parents[1]
     if not (root / "MLmodel").is_file():

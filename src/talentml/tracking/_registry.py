@@ -254,8 +254,7 @@ def log_model(
     import mlflow
     from mlflow.models import convert_input_example_to_serving_input, validate_serving_input
 
-    from ..serving._integrity import DIGEST_TAG, MANIFEST
-    from ..serving._load import quiet_mlflow_downloads
+    from ..serving.artifact import DIGEST_TAG, MANIFEST, quiet_mlflow_downloads
     from ._pyfunc import ARTIFACT_KEY, MODEL_CODE  # first: imports mlflow.pyfunc quietly
 
     signature = model_signature(scorer)
@@ -353,8 +352,8 @@ def register(
     """
     import mlflow
 
-    from ..serving._load import scorer_dir
-    from ..serving._scorer import Scorer
+    from ..serving import Scorer
+    from ..serving.artifact import scorer_dir
 
     client = _client()
     run_id = None
@@ -431,7 +430,7 @@ def _logged_example(model_uri: str) -> pd.DataFrame | None:
     import mlflow
     from mlflow.models import Model
 
-    from ..serving._load import quiet_mlflow_downloads
+    from ..serving.artifact import quiet_mlflow_downloads
 
     with quiet_mlflow_downloads():
         local = Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri))

@@ -337,7 +337,7 @@ def train(
     import mlflow
     from sklearn.base import clone
 
-    from .. import __version__
+    from .._version import __version__
     from ..models import evaluate
     from ..serving import Scorer
     from ._card import model_card
@@ -532,8 +532,8 @@ def _log_plots(
 ) -> None:
     import matplotlib.pyplot as plt
 
+    from .._compat import import_shap
     from ..explain import explain, plot_importance
-    from ..explain._design import import_shap
 
     def save(fig: Any, path: str) -> None:
         mlflow.log_figure(fig, path)

@@ -247,6 +247,45 @@ def _identity_map(identities: pd.DataFrame | None, key: bytes) -> dict[str, str]
     return mapping
 
 
+def _times(ts: int | None, stored: int | None, received: int | None) -> tuple[int, int, int]:
+    """A statement's ``timestamp`` and ``stored`` (ns), filled and checked, and how filled.
+
+    The fill code is per row: 1 stored <- timestamp, 2 stored <- received, +4 ts <- stored.
+    Raises :class:`Reject` for a statement with no time, out of range or stored too early.
+    """
+    fill = 0
+    if stored is None:
+        stored = received
+        if stored is not None:
+            fill = 2
+    if ts is None:
+        if stored is None:
+            raise Reject(
+                "statement.time.missing",
+                "timestamp",
+                "the statement has neither timestamp nor stored",
+            )
+        ts = stored
+        fill += 4
+    elif stored is None:
+        stored = ts
+        fill = 1
+    if not (NS_MIN <= ts <= NS_MAX and NS_MIN <= stored <= NS_MAX):
+        raise Reject(
+            "timestamp.out_of_range",
+            "timestamp",
+            "timestamp or stored is outside 1677-09-22 .. 2262-04-11",
+        )
+    if stored < ts - _SKEW_NS:
+        raise Reject(
+            "stored.before_timestamp",
+            "stored",
+            f"stored is {(ts - stored) / 6e10:.1f} minutes before timestamp (at most "
+            f"{_SKEW_NS / 6e10:.0f} allowed)",
+        )
+    return ts, stored, fill
+
+
 class _Run:
     """State of one ingest: column chunks, the id index, the spool, counters."""
 
@@ -345,36 +384,7 @@ class _Run:
                     actor_memo,
                     object_memo,
                 ) = check(s, v2)
-                fill = 0
-                if stored is None:
-                    stored = received
-                    if stored is not None:
-                        fill = 2
-                if ts is None:
-                    if stored is None:
-                        raise Reject(
-                            "statement.time.missing",
-                            "timestamp",
-                            "the statement has neither timestamp nor stored",
-                        )
-                    ts = stored
-                    fill += 4
-                elif stored is None:
-                    stored = ts
-                    fill = 1
-                if not (NS_MIN <= ts <= NS_MAX and NS_MIN <= stored <= NS_MAX):
-                    raise Reject(
-                        "timestamp.out_of_range",
-                        "timestamp",
-                        "timestamp or stored is outside 1677-09-22 .. 2262-04-11",
-                    )
-                if stored < ts - _SKEW_NS:
-                    raise Reject(
-                        "stored.before_timestamp",
-                        "stored",
-                        f"stored is {(ts - stored) / 6e10:.1f} minutes before timestamp (at most "
-                        f"{_SKEW_NS / 6e10:.0f} allowed)",
-                    )
+                ts, stored, fill = _times(ts, stored, received)
             except Reject as exc:
                 sid = s.get("id") if type(s) is dict else None
                 self._reject(

@@ -7,25 +7,53 @@ over :mod:`requests`: basic auth or OAuth-style bearer tokens, the
 with exponential backoff on 429 and 5xx that honour ``Retry-After``, a JSON-serializable
 :class:`Cursor` that resumes an interrupted read with no statement lost or repeated, and
 batched, idempotent write-back.
+
+The client is here; its errors and bearer tokens are in ``_lrs_base``, the :class:`Cursor` and
+the request helpers in ``_lrs_cursor`` (all importable from this module).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import email.utils
 import json
 import logging
-import math
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import pandas as pd
 import requests
 from tqdm.auto import tqdm
+
+from ._lrs_base import (  # noqa: F401 - the client's names, importable from here
+    _FILTER_NAMES,
+    _IFI_KEYS,
+    _REPORT_COLUMNS,
+    _XAPI_VERSION_HEADER,
+    CURSOR_FORMAT,
+    DEFAULT_XAPI_VERSION,
+    ERR_CROSS_ORIGIN,
+    ERR_CURSOR_FILTERS,
+    ERR_NAIVE_TIME,
+    RETRY_STATUSES,
+    BearerToken,
+    LRSAuthError,
+    LRSError,
+    LRSWriteError,
+    OAuth2ClientCredentials,
+)
+from ._lrs_cursor import (  # noqa: F401 - the client's names, importable from here
+    Cursor,
+    _build_params,
+    _check_iri,
+    _content_id,
+    _format_agent,
+    _format_time,
+    _origin,
+    _retry_after_seconds,
+)
 
 __all__ = [
     "BearerToken",
@@ -38,514 +66,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-#: The xAPI version sent in the ``X-Experience-API-Version`` request header by default.
-DEFAULT_XAPI_VERSION = "1.0.3"
-#: HTTP status codes that are retried (with backoff, honouring ``Retry-After``).
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-#: Format tag stored in every serialized :class:`Cursor`.
-CURSOR_FORMAT = "talentml.lrs.cursor/1"
-
-_XAPI_VERSION_HEADER = "X-Experience-API-Version"
-_IFI_KEYS = ("mbox", "mbox_sha1sum", "openid", "account")
-_FILTER_NAMES = (
-    "since",
-    "until",
-    "limit",
-    "agent",
-    "verb",
-    "activity",
-    "registration",
-    "related_agents",
-    "related_activities",
-    "ascending",
-)
-_REPORT_COLUMNS = ["statement_id", "batch", "status_code", "attempts", "echoed"]
-
-ERR_NAIVE_TIME = (
-    "LRS filter `{name}` must be timezone-aware (UTC), got {value!r}; "
-    "add a time zone (e.g. 'Z') -- a naive time is ambiguous and some LRSs answer 500"
-)
-ERR_CROSS_ORIGIN = (
-    "the LRS returned a `more` link to another origin ({link!r}, endpoint {endpoint!r}); "
-    "refusing to send credentials there"
-)
-ERR_CURSOR_FILTERS = (
-    "this cursor was started with filters {started}; iter_statements got {given}. "
-    "Resume with the same filters (or none)"
-)
-
-
-class LRSError(RuntimeError):
-    """An LRS request failed for good (after retries) or answered something unusable.
-
-    Parameters
-    ----------
-    message : str
-        What failed and why.
-    status_code : int, optional
-        The HTTP status of the last response, ``None`` when no response arrived.
-    url : str, optional
-        The URL of the failed request.
-    """
-
-    def __init__(self, message: str, *, status_code: int | None = None, url: str | None = None):
-        super().__init__(message)
-        self.status_code = status_code
-        self.url = url
-
-
-class LRSAuthError(LRSError):
-    """Authentication with the LRS or with the OAuth token endpoint failed.
-
-    Parameters
-    ----------
-    message : str
-        What failed and why.
-    status_code : int, optional
-        The HTTP status (401 or 403 from the LRS, or the token endpoint's status).
-    url : str, optional
-        The URL of the refused request.
-    """
-
-
-class LRSWriteError(LRSError):
-    """A batch of :meth:`LRSClient.post_statements` failed; earlier batches are stored.
-
-    Parameters
-    ----------
-    message : str
-        What failed and why.
-    report : pandas.DataFrame
-        One row per statement of the batches written before the failure (same columns
-        as the report :meth:`LRSClient.post_statements` returns).
-    failed_batch : int
-        Zero-based number of the batch that failed.
-    n_unwritten : int
-        Number of statements of the failed batch (the statements after it were not read).
-    status_code : int, optional
-        The HTTP status of the failed batch's last response.
-    url : str, optional
-        The statements URL.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        report: pd.DataFrame,
-        failed_batch: int,
-        n_unwritten: int,
-        status_code: int | None = None,
-        url: str | None = None,
-    ):
-        super().__init__(message, status_code=status_code, url=url)
-        self.report = report
-        self.failed_batch = failed_batch
-        self.n_unwritten = n_unwritten
-
-
-class BearerToken(requests.auth.AuthBase):
-    """OAuth-style bearer authentication: ``Authorization: Bearer <token>``.
-
-    Parameters
-    ----------
-    token : str or callable
-        The access token, or a function without arguments that returns a fresh one.
-        With a function, the client asks it again once when the LRS answers 401
-        (an expired token), then repeats the request.
-
-    Examples
-    --------
-    >>> auth = BearerToken("abc123")
-    >>> auth.token
-    'abc123'
-    >>> issued = iter(["expired", "fresh"])
-    >>> rotating = BearerToken(lambda: next(issued))
-    >>> rotating.token, rotating.refresh(), rotating.token
-    ('expired', True, 'fresh')
-    """
-
-    def __init__(self, token: str | Callable[[], str]):
-        if not callable(token) and not (isinstance(token, str) and token):
-            raise TypeError(f"BearerToken needs a non-empty str or a callable, got {token!r}")
-        self._provider = token if callable(token) else None
-        self._token: str | None = None if callable(token) else token
-
-    @property
-    def token(self) -> str:
-        """The current access token (fetched from the provider when needed)."""
-        if self._token is None and self._provider is not None:
-            token = self._provider()
-            if not isinstance(token, str) or not token:
-                raise LRSAuthError(f"the bearer token provider returned {token!r}, not a str")
-            self._token = token
-        return str(self._token)
-
-    def refresh(self) -> bool:
-        """Drop the current token so the next request gets a new one.
-
-        Returns
-        -------
-        bool
-            ``True`` when a provider can issue a new token, ``False`` for a fixed token.
-        """
-        if self._provider is None:
-            return False
-        self._token = None
-        return True
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self.token}"
-        return request
-
-
-class OAuth2ClientCredentials(BearerToken):
-    """Bearer tokens from an OAuth 2 token endpoint (client-credentials grant).
-
-    The token is fetched on first use with ``grant_type=client_credentials`` and HTTP
-    basic client authentication (``client_secret_basic``), cached until ``expires_in``
-    minus ``leeway`` seconds, and fetched again when it expires or the LRS answers 401.
-
-    Parameters
-    ----------
-    token_url : str
-        The token endpoint of the identity provider.
-    client_id, client_secret : str
-        The client's credentials at the identity provider.
-    scope : str, optional
-        Space-separated scopes to request.
-    audience : str, optional
-        Sent as ``audience`` (some providers require it).
-    timeout : float or (float, float)
-        Connect / read timeout of the token request, in seconds.
-    leeway : float
-        Seconds before the announced expiry at which the token is renewed.
-    session : requests.Session, optional
-        Session for the token requests (a new one by default).
-
-    Examples
-    --------
-    >>> auth = OAuth2ClientCredentials(
-    ...     "https://idp.example.org/token", client_id="talentml", client_secret="s3cret"
-    ... )
-    >>> auth.n_fetched
-    0
-    >>> auth.token  # doctest: +SKIP
-    'eyJhbGciOi...'
-    """
-
-    def __init__(
-        self,
-        token_url: str,
-        *,
-        client_id: str,
-        client_secret: str,
-        scope: str | None = None,
-        audience: str | None = None,
-        timeout: float | tuple[float, float] = (5.0, 30.0),
-        leeway: float = 30.0,
-        session: requests.Session | None = None,
-    ):
-        super().__init__(self._fetch)
-        self.token_url = token_url
-        self.client_id = client_id
-        self._client_secret = client_secret
-        self.scope = scope
-        self.audience = audience
-        self.timeout = timeout
-        self.leeway = float(leeway)
-        self._session = session if session is not None else requests.Session()
-        self._expires_at = math.inf
-        #: How many tokens were fetched from the token endpoint so far.
-        self.n_fetched = 0
-
-    @property
-    def token(self) -> str:
-        """The current access token, renewed when it is about to expire."""
-        if self._token is not None and time.monotonic() >= self._expires_at:
-            logger.debug("access token from %s expired; fetching a new one", self.token_url)
-            self._token = None
-        return super().token
-
-    def _fetch(self) -> str:
-        data = {"grant_type": "client_credentials"}
-        if self.scope:
-            data["scope"] = self.scope
-        if self.audience:
-            data["audience"] = self.audience
-        try:
-            response = self._session.post(
-                self.token_url,
-                data=data,
-                auth=(self.client_id, self._client_secret),
-                headers={"Accept": "application/json"},
-                timeout=self.timeout,
-            )
-        except requests.RequestException as exc:
-            raise LRSAuthError(
-                f"token request to {self.token_url} failed: {exc}", url=self.token_url
-            ) from exc
-        if response.status_code != 200:
-            raise LRSAuthError(
-                f"token endpoint {self.token_url} answered {response.status_code}: "
-                f"{response.text[:300]}",
-                status_code=response.status_code,
-                url=self.token_url,
-            )
-        try:
-            payload = response.json()
-            token = payload["access_token"]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise LRSAuthError(
-                f"token endpoint {self.token_url} returned no `access_token`: "
-                f"{response.text[:300]}",
-                status_code=response.status_code,
-                url=self.token_url,
-            ) from exc
-        token_type = str(payload.get("token_type", "Bearer"))
-        if token_type.lower() != "bearer":
-            raise LRSAuthError(
-                f"token endpoint {self.token_url} issued a {token_type!r} token, not a bearer",
-                url=self.token_url,
-            )
-        expires_in = payload.get("expires_in")
-        self._expires_at = (
-            time.monotonic() + float(expires_in) - self.leeway
-            if expires_in is not None
-            else math.inf
-        )
-        self.n_fetched += 1
-        logger.info("fetched an access token from %s (expires_in=%s)", self.token_url, expires_in)
-        return str(token)
-
-
-@dataclasses.dataclass
-class Cursor:
-    """The position of a statement read, serializable to JSON, to resume it later.
-
-    A cursor is updated in place by :meth:`LRSClient.iter_statements` *before* each
-    statement is handed out: whenever you save it, it describes exactly the statements
-    you have received. Resuming from it yields every remaining statement once, none
-    twice, as long as the LRS keeps serving the page (its ``more`` link) it points at.
-    Create an empty one (``Cursor()``) to start a read.
-
-    Parameters
-    ----------
-    params : dict of str to str, optional
-        The query parameters of the first page (``None`` until the read starts).
-    page_url : str, optional
-        The page to fetch next: ``None`` for the first page, else a ``more`` link.
-    page_delivered_ids : list of str
-        Ids already delivered from ``page_url`` (skipped when the page is fetched again).
-    n_statements : int
-        Statements delivered so far over the whole read.
-    n_pages : int
-        Pages fetched and fully delivered so far.
-    last_id, last_stored : str, optional
-        ``id`` and ``stored`` of the last statement delivered.
-    exhausted : bool
-        ``True`` once the last page has been delivered.
-
-    Examples
-    --------
-    >>> cursor = Cursor()
-    >>> cursor.started, cursor.exhausted
-    (False, False)
-    >>> Cursor.from_json(cursor.to_json()) == cursor
-    True
-    """
-
-    params: dict[str, str] | None = None
-    page_url: str | None = None
-    page_delivered_ids: list[str] = dataclasses.field(default_factory=list)
-    n_statements: int = 0
-    n_pages: int = 0
-    last_id: str | None = None
-    last_stored: str | None = None
-    exhausted: bool = False
-
-    @property
-    def started(self) -> bool:
-        """Whether a read has started from this cursor."""
-        return self.params is not None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the cursor as a JSON-compatible dict.
-
-        Returns
-        -------
-        dict
-            The fields, plus ``"format": "talentml.lrs.cursor/1"``.
-        """
-        return {"format": CURSOR_FORMAT, **dataclasses.asdict(self)}
-
-    def to_json(self) -> str:
-        """Return the cursor as a JSON string.
-
-        Returns
-        -------
-        str
-            :meth:`to_dict` as JSON, keys sorted.
-        """
-        return json.dumps(self.to_dict(), sort_keys=True)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Cursor:
-        """Rebuild a cursor from :meth:`to_dict` output.
-
-        Parameters
-        ----------
-        data : mapping
-            A dict made by :meth:`to_dict`.
-
-        Returns
-        -------
-        Cursor
-            The cursor, ready to resume a read.
-
-        Raises
-        ------
-        ValueError
-            When ``data`` is not a cursor of this format.
-        """
-        if not isinstance(data, Mapping) or data.get("format") != CURSOR_FORMAT:
-            raise ValueError(f"not a {CURSOR_FORMAT} cursor: {str(data)[:200]}")
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(data) - names - {"format"}
-        if unknown:
-            raise ValueError(f"unknown cursor fields {sorted(unknown)}")
-        fields = {k: v for k, v in data.items() if k in names}
-        fields["page_delivered_ids"] = list(fields.get("page_delivered_ids") or [])
-        return cls(**fields)
-
-    @classmethod
-    def from_json(cls, text: str | bytes) -> Cursor:
-        """Rebuild a cursor from :meth:`to_json` output.
-
-        Parameters
-        ----------
-        text : str or bytes
-            A JSON string made by :meth:`to_json`.
-
-        Returns
-        -------
-        Cursor
-            The cursor, ready to resume a read.
-        """
-        return cls.from_dict(json.loads(text))
-
-
-def _format_time(value: Any, name: str) -> str:
-    if isinstance(value, datetime | pd.Timestamp | str):
-        try:
-            stamp = pd.Timestamp(value)
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"LRS filter `{name}` is not a time: {value!r}") from exc
-    else:
-        raise TypeError(f"LRS filter `{name}` must be a datetime or ISO 8601 str, got {value!r}")
-    if pd.isna(stamp):
-        raise ValueError(f"LRS filter `{name}` is not a time: {value!r}")
-    if stamp.tzinfo is None:
-        raise ValueError(ERR_NAIVE_TIME.format(name=name, value=value))
-    stamp = stamp.tz_convert("UTC")
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _check_iri(value: Any, name: str) -> str:
-    if not isinstance(value, str) or not urlsplit(value).scheme or " " in value:
-        raise ValueError(f"LRS filter `{name}` must be an absolute IRI, got {value!r}")
-    return value
-
-
-def _format_agent(agent: Any) -> str:
-    if isinstance(agent, str):
-        try:
-            agent = json.loads(agent)
-        except ValueError as exc:
-            raise ValueError(f"LRS filter `agent` is not an xAPI Agent: {agent!r}") from exc
-    if not isinstance(agent, Mapping):
-        raise TypeError(f"LRS filter `agent` must be an xAPI Agent dict, got {agent!r}")
-    present = [key for key in _IFI_KEYS if agent.get(key)]
-    if len(present) != 1:
-        raise ValueError(
-            "LRS filter `agent` needs exactly one identifier out of "
-            f"{', '.join(_IFI_KEYS)}; got {dict(agent)!r}"
-        )
-    account = agent.get("account")
-    if account is not None and not (
-        isinstance(account, Mapping) and account.get("name") and account.get("homePage")
-    ):
-        raise ValueError(f"LRS filter `agent` has an account without name and homePage: {agent!r}")
-    return json.dumps(dict(agent), separators=(",", ":"), sort_keys=True)
-
-
-def _build_params(filters: Mapping[str, Any]) -> dict[str, str]:
-    params: dict[str, str] = {}
-    for name in _FILTER_NAMES:
-        value = filters.get(name)
-        if value is None:
-            continue
-        if name in ("since", "until"):
-            params[name] = _format_time(value, name)
-        elif name == "limit":
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"LRS filter `limit` must be an int >= 0, got {value!r}")
-            params[name] = str(value)
-        elif name == "agent":
-            params[name] = _format_agent(value)
-        elif name in ("verb", "activity"):
-            params[name] = _check_iri(value, name)
-        elif name == "registration":
-            try:
-                params[name] = str(uuid.UUID(str(value)))
-            except ValueError as exc:
-                raise ValueError(
-                    f"LRS filter `registration` must be a UUID, got {value!r}"
-                ) from exc
-        else:
-            if not isinstance(value, bool):
-                raise TypeError(f"LRS filter `{name}` must be a bool, got {value!r}")
-            params[name] = "true" if value else "false"
-    if "since" in params and "until" in params and params["since"] >= params["until"]:
-        raise ValueError(
-            f"LRS filters select nothing: since={params['since']} is not before "
-            f"until={params['until']}"
-        )
-    return params
-
-
-def _retry_after_seconds(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date)."""
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            logger.warning("ignoring an unparsable Retry-After header %r", value)
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - datetime.now(UTC)).total_seconds()
-    if not math.isfinite(seconds):
-        return None
-    return max(0.0, seconds)
-
-
-def _content_id(statement: Mapping[str, Any]) -> str:
-    # The same id ingest gives an id-less statement, so write-back and ingest agree.
-    from ._ingest import content_id
-
-    return content_id(dict(statement))
-
-
-def _origin(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    return parts.scheme.lower(), parts.netloc.lower()
 
 
 class LRSClient:

@@ -1,6 +1,6 @@
 """The three models of ``talentml demo``: trained once, tracked, registered and promoted.
 
-The demo pipeline (:func:`talentml._demo_pipeline.run_pipeline`) builds the features and the
+The demo pipeline (:func:`talentml.demo._pipeline.run_pipeline`) builds the features and the
 out-of-time splits once and hands them here: each model is fitted in its own MLflow run
 (:func:`talentml.tracking.train` with the split's :class:`~talentml.models.TimeSplit`, so the
 run records the out-of-time split: fitted on its training rows, evaluated on its held-out
@@ -73,7 +73,7 @@ def demo_experiment(
     --------
     >>> import tempfile
     >>> from pathlib import Path
-    >>> from talentml.tracking._demo_models import demo_experiment
+    >>> from talentml.demo._models import demo_experiment
     >>> with tempfile.TemporaryDirectory() as d:  # doctest: +SKIP
     ...     demo_experiment(f"sqlite:///{d}/mlflow.db", Path(d) / "mlartifacts")
     '1'
@@ -109,7 +109,7 @@ def log_demo_models(
     estimators : mapping
         The unfitted models by name: ``flight_risk``, ``high_potential``, ``ramp_up``.
     splits : mapping
-        The split of each model (:class:`talentml._demo_pipeline.Split`: ``X_train``,
+        The split of each model (:class:`talentml.demo._pipeline.Split`: ``X_train``,
         ``y_train``, ``X_test``, ``y_test``), by the same names. A split that carries its
         splitter and all its rows (``cv``, ``X``, ``y``) is handed to ``train`` as such
         (``train(model, X, y, cv=cv)``: the run's ``talentml.split`` tag is
@@ -150,12 +150,11 @@ def log_demo_models(
 
     Examples
     --------
-    >>> from talentml.tracking._demo_models import DEMO_MODEL_NAMES
+    >>> from talentml.demo._models import DEMO_MODEL_NAMES
     >>> sorted(DEMO_MODEL_NAMES)
     ['flight_risk', 'high_potential', 'ramp_up']
     """
-    from ._registry import promote
-    from ._train import train
+    from ..tracking import promote, train
 
     expected = sorted(DEMO_MODEL_NAMES)
     for what, given in (("estimators", estimators), ("splits", splits)):
@@ -218,11 +217,11 @@ def demo_model_summary(runs: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 
     Examples
     --------
-    >>> from talentml.tracking._demo_models import demo_model_summary
+    >>> from talentml.demo._models import demo_model_summary
     >>> demo_model_summary({})
     {}
     """
-    from ._registry import CHAMPION
+    from ..tracking import CHAMPION
 
     out: dict[str, dict[str, Any]] = {}
     for key, run in runs.items():

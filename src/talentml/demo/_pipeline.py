@@ -26,8 +26,19 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .config import show_progress as _show_progress
-from .tracking._demo_models import DEMO_EXPERIMENT
+from ..config import show_progress as _show_progress
+from ._models import DEMO_EXPERIMENT
+from ._resolution import _resolve, resolution_counts
+from ._train import train_models
+
+
+def _secret() -> str:
+    """The pseudonymization secret of the demo: the configured one, else the simulator's."""
+    from ..config import configured_secret
+    from ..datasets import SIMULATION_SECRET
+
+    return configured_secret() or SIMULATION_SECRET
+
 
 __all__ = [
     "DEMO_RULES",
@@ -175,7 +186,7 @@ class DemoPipeline:
         ``mlflow_runs`` and ``tracking_uri`` default to the models' runs
         (:meth:`mlflow_runs`) and their store.
         """
-        from .report import build_report
+        from ..report import build_report
 
         if mlflow_runs is None:
             mlflow_runs = self.mlflow_runs()
@@ -213,8 +224,7 @@ class DemoPipeline:
 
 # --------------------------------------------------------------------------------- steps
 def _ingest(org: Any) -> Any:
-    from . import xapi
-    from ._demo import _secret
+    from .. import xapi
 
     # Hundreds of thousands of statement dicts are alive: with the cyclic garbage collector on,
     # every collection walks them all. (gc.freeze would do too, but it hides objects from
@@ -230,96 +240,8 @@ def _ingest(org: Any) -> Any:
             gc.enable()
 
 
-def _resolve(ingested: Any, org: Any) -> tuple[pd.DataFrame, Any]:
-    """Activity resolution before features: one catalog activity per learning, any platform.
-
-    The simulated video platform plays the catalog's videos under its own IRIs
-    (``https://video.acme.example/watch/<slug>``); unresolved, features count those
-    statements as uncatalogued learning, never voluntary. :class:`talentml.xapi.ActivityResolver`
-    accepts the merges its rule finds certain; a merge it leaves ``proposed`` is decided as a
-    reviewer of the simulated organization would, against the simulator's alias table
-    (``org.truth.activity_aliases``): accepted when both IRIs stand for the same catalog
-    activity, rejected otherwise. Deterministic: the same statements, in any order, give the
-    same decisions and mapping.
-
-    Returns
-    -------
-    statements : pandas.DataFrame
-        The ingested statements with ``object_id`` resolved (``object_id_raw`` kept).
-    resolver : ActivityResolver
-        The decided resolver (its merge table, summary and mapping).
-    """
-    from . import xapi
-
-    resolver = xapi.ActivityResolver().fit(ingested, catalog=org.catalog)
-    table = resolver.to_frame()
-    proposed = table[(table["status"] == "proposed").to_numpy(bool)]
-    if len(proposed):
-        aliases = org.truth.activity_aliases
-        same = dict(
-            zip(
-                aliases["object_id"].astype(str).tolist(),
-                aliases["activity_id"].astype(str).tolist(),
-                strict=True,
-            )
-        )
-        pairs = zip(
-            proposed["source_id"].astype(str).tolist(),
-            proposed["canonical_id"].astype(str).tolist(),
-            strict=True,
-        )
-        for source, canonical in sorted(pairs):
-            if same.get(source, source) == same.get(canonical, canonical):
-                resolver.accept(source, canonical)
-            else:
-                resolver.reject(source, canonical)
-    statements = resolver.apply(ingested)
-    logger.info("demo pipeline: activity resolution %s", resolution_counts(resolver))
-    return statements, resolver
-
-
-def resolution_counts(resolver: Any) -> dict[str, Any]:
-    """What activity resolution did, in plain numbers (for the summary and the report).
-
-    Parameters
-    ----------
-    resolver : ActivityResolver
-        Fitted (and decided) on the statements.
-
-    Returns
-    -------
-    dict
-        ``activities`` and ``statements`` by outcome (``catalog``, ``resolved``,
-        ``merged``, ``unchanged``, ``total``: :meth:`ActivityResolver.summary
-        <talentml.xapi.ActivityResolver.summary>`), and ``merges`` by status
-        (``proposed``, ``accepted``, ``rejected``) and by who decided (``rule``, ``user``).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from talentml.xapi import ActivityResolver
-    >>> from talentml._demo_pipeline import resolution_counts
-    >>> cat = pd.DataFrame({"activity_id": ["https://lms.example/course/golf"], "title": ["Golf"]})
-    >>> st = pd.DataFrame({"object_id": ["https://video.example/watch/golf"] * 2,
-    ...                    "object_name": ["Golf", "Golf"]})
-    >>> counts = resolution_counts(ActivityResolver().fit(st, catalog=cat))
-    >>> counts["statements"]["resolved"], counts["merges"]["accepted"]
-    (2, 1)
-    """
-    summary = resolver.summary().set_index("outcome")
-    table = resolver.to_frame()
-    status = table["status"].astype(str).value_counts()
-    decided = table["decided_by"].astype(str).value_counts()
-    return {
-        "activities": {str(k): int(v) for k, v in summary["n_activities"].items()},
-        "statements": {str(k): int(v) for k, v in summary["n_statements"].items()},
-        "merges": {s: int(status.get(s, 0)) for s in ("proposed", "accepted", "rejected")},
-        "decided_by": {s: int(decided.get(s, 0)) for s in ("rule", "user")},
-    }
-
-
 def _features(spine: pd.DataFrame, statements: pd.DataFrame, org: Any) -> pd.DataFrame:
-    from . import features
+    from .. import features
 
     return features.build(
         spine,
@@ -336,7 +258,7 @@ def _features(spine: pd.DataFrame, statements: pd.DataFrame, org: Any) -> pd.Dat
 
 def _split(X: pd.DataFrame, y: pd.DataFrame, horizon: str) -> Split:
     """One out-of-time split: the fold of ``TimeSplit(n_splits=1, horizon=horizon)``."""
-    from .models import TimeSplit
+    from ..models import TimeSplit
 
     cv = TimeSplit(n_splits=1, horizon=horizon)
     held = cv.holdout(X, y)
@@ -353,99 +275,6 @@ def _split(X: pd.DataFrame, y: pd.DataFrame, horizon: str) -> Split:
     )
 
 
-def _ramp_scale(split: Split) -> float:
-    """AFT scale of RampUp: spread of log ramp-up days within department (training rows)."""
-    y, X = split.y_train, split.X_train
-    seen = y["observed"].to_numpy(dtype=bool) & np.isfinite(y["upper_days"].to_numpy(float))
-    if seen.sum() < 10:
-        return 1.0
-    mid = np.log((y["lower_days"] + y["upper_days"]) / 2)[seen]
-    dept = X["department"].astype(str).to_numpy()[seen]
-    spread = mid.groupby(dept).transform(lambda v: v - v.mean()).std()
-    return float(spread) if np.isfinite(spread) and spread > 0 else 1.0
-
-
-def train_models(
-    splits: Mapping[str, Split],
-    *,
-    tracking_uri: str,
-    experiment: str = DEMO_EXPERIMENT,
-    sensitive: pd.DataFrame | None = None,
-    oracles: Mapping[str, Any] | None = None,
-    n_estimators: int | None = None,
-    n_bootstrap: int = 100,
-    n_jobs: int | None = 1,
-    random_state: int = 0,
-) -> dict[str, Any]:
-    """Fit, evaluate, track and register the three models: the pipeline's one training step.
-
-    Each model is fitted once, on its split's training rows only, by
-    :func:`talentml.tracking.train` in its own MLflow run, evaluated on the split's held-out
-    rows (after the training rows' label windows closed), registered and promoted to
-    ``champion`` (:func:`talentml.tracking._demo_models.log_demo_models`).
-
-    Parameters
-    ----------
-    splits : mapping of str to Split
-        ``flight_risk``, ``high_potential`` and ``ramp_up``.
-    tracking_uri : str
-        The MLflow store.
-    experiment : str, default "talentml-demo"
-        The runs' experiment.
-    sensitive : pandas.DataFrame, optional
-        The ``sensitive`` table, for the bias audits logged with the binary models.
-    oracles : mapping, optional
-        The simulator's true probabilities of the held-out rows by model name.
-    n_estimators : int, optional
-        Trees of each model; by default each model's own (FlightRisk and HighPotential
-        choose depth and rounds on held-out employees, RampUp trains 300 trees).
-    n_bootstrap : int, default 100
-        Bootstrap resamples of the held-out metrics' and audits' intervals.
-    n_jobs : int or None, default 1
-        Threads of XGBoost.
-    random_state : int, default 0
-        Seed of the models, the bootstrap and the audits.
-
-    Returns
-    -------
-    dict of str to TrainedRun
-        The run of each model (``model``, ``evaluation``, ``run_id``, registry version).
-
-    Examples
-    --------
-    >>> from talentml._demo_pipeline import train_models
-    >>> runs = train_models(splits, tracking_uri="sqlite:///mlflow.db")  # doctest: +SKIP
-    >>> sorted(runs)  # doctest: +SKIP
-    ['flight_risk', 'high_potential', 'ramp_up']
-    """
-    from .models import FlightRisk, HighPotential, RampUp
-    from .tracking._demo_models import log_demo_models
-
-    common: dict[str, Any] = {
-        "n_jobs": n_jobs,
-        "random_state": random_state,
-        "show_progress": False,
-    }
-    if n_estimators is not None:
-        common["n_estimators"] = n_estimators
-    estimators = {
-        "flight_risk": FlightRisk(horizon=splits["flight_risk"].horizon, **common),
-        "high_potential": HighPotential(horizon=splits["high_potential"].horizon, **common),
-        "ramp_up": RampUp(distribution_scale=_ramp_scale(splits["ramp_up"]), **common),
-    }
-    return log_demo_models(
-        estimators,
-        splits,
-        tracking_uri=tracking_uri,
-        experiment=experiment,
-        sensitive=sensitive,
-        oracles=oracles,
-        n_bootstrap=n_bootstrap,
-        random_state=random_state,
-        show_progress=False,
-    )
-
-
 def _snapshot(split: Split) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The held-out rows at the first test date with a known label: one row per employee."""
     known = split.y_test["label"].notna().to_numpy()
@@ -455,6 +284,203 @@ def _snapshot(split: Split) -> tuple[pd.DataFrame, pd.DataFrame]:
         split.X_test[rows].reset_index(drop=True),
         split.y_test[rows].reset_index(drop=True),
     )
+
+
+def _check_history(org: Any, start: str, end: str) -> None:
+    """Raise (before any work) when the organization covers less than :data:`MIN_HISTORY`."""
+    span = (pd.Timestamp(end) - pd.Timestamp(start)) if org is None else (org.end - org.start)
+    if span < MIN_HISTORY:
+        first_day = pd.Timestamp(start) if org is None else org.start
+        last_day = pd.Timestamp(end) if org is None else org.end
+        raise ValueError(
+            MSG_HISTORY.format(
+                need=MIN_HISTORY.days,
+                start=first_day.date(),
+                end=last_day.date(),
+                days=span.days,
+            )
+        )
+
+
+def _feature_tables(
+    statements: pd.DataFrame, org: Any
+) -> tuple[pd.DataFrame, pd.Timestamp, pd.DataFrame, pd.DataFrame]:
+    """The monthly feature rows, their first cutoff, the ramp-up rows and their features."""
+    from .. import features as tf
+    from .. import labels
+
+    # features on a monthly spine from six months after the start (learning history needs time)
+    first = (org.start + pd.DateOffset(months=6)).normalize()
+    spine = tf.make_spine(org.employees, start=first, end=org.end, freq="MS")
+    X = _features(spine, statements, org)
+    ramp = labels.ramp_up(org.employees, org.productivity, hired_after=org.start)
+    ramp_rows = labels.ramp_up_spine(ramp, days_after_hire=30)
+    ramp_rows = ramp_rows[ramp_rows["censored"].isna()].reset_index(drop=True)
+    XR = _features(ramp_rows[["employee_id", "as_of"]], statements, org)
+    return X, first, ramp_rows, XR
+
+
+def _splits(
+    X: pd.DataFrame, XR: pd.DataFrame, ramp_rows: pd.DataFrame, org: Any
+) -> dict[str, Split]:
+    """The labels of the three models and their out-of-time splits."""
+    from .. import labels
+
+    ids = X[["employee_id", "as_of"]]
+    y_exit = labels.flight_risk(ids, org.employees, horizon="180D")
+    y_hipo = labels.high_potential(ids, org.job_events, horizon="365D", employees=org.employees)
+    return {
+        "flight_risk": _split(X, y_exit, "180D"),
+        "high_potential": _split(X, y_hipo, "365D"),
+        "ramp_up": _split(XR, ramp_rows, "365D"),
+    }
+
+
+def _oracles(org: Any, splits: Mapping[str, Split]) -> dict[str, Any]:
+    """The held-out rows' true probabilities (the simulator's oracle), for the evaluations."""
+    truth = org.truth
+    oracles = {
+        "flight_risk": truth.exit_probability(splits["flight_risk"].X_test, "180D").to_numpy(),
+        "high_potential": truth.high_potential_probability(
+            splits["high_potential"].X_test, "365D"
+        ).to_numpy(),
+    }
+    for name, oracle in list(oracles.items()):
+        if np.isnan(oracle).any():
+            del oracles[name]  # the simulator has no oracle for some rows: compare without it
+    return oracles
+
+
+@dataclass
+class _Latest:
+    """The latest cutoff (everyone employed then), scored and explained for the loop."""
+
+    now: pd.DataFrame
+    risk: pd.Series
+    potential: pd.Series
+    explanation: Any
+    all_reasons: pd.DataFrame
+    reasons: pd.DataFrame
+    grid: pd.DataFrame
+
+
+def _score_latest(X: pd.DataFrame, models: Mapping[str, Any]) -> _Latest:
+    """Scores, reasons and the 9-box of the latest cutoff: the rows the loop acts on."""
+    from ..explain import explain
+    from ..models import nine_box
+
+    now = X[X["as_of"] == X["as_of"].max()].reset_index(drop=True)
+    flight = models["flight_risk"]
+    hipo = models["high_potential"]
+    risk = pd.Series(flight.predict_proba(now)[:, 1], index=now.index, name="flight_risk")
+    potential = pd.Series(hipo.predict_proba(now)[:, 1], index=now.index, name="high_potential")
+    explanation = explain(flight, now, show_progress=False)
+    all_reasons = explanation.top_reasons(3, direction="up")
+    top = now.assign(score=risk).nlargest(20, "score")[["employee_id", "as_of", "score"]]
+    reasons = all_reasons.merge(top, on=["employee_id", "as_of"], how="inner")
+    grid = nine_box(now, potential=potential)
+    return _Latest(now, risk, potential, explanation, all_reasons, reasons, grid)
+
+
+def _fairness(
+    hipo: Any, split: Split, org: Any, *, n_bootstrap: int, random_state: int
+) -> tuple[Any, Any]:
+    """Caregiver hours and the bias audit of the high-potential shortlist (held-out rows)."""
+    from .. import fairness
+
+    X_audit, y_audit = _snapshot(split)
+    purpose = f"high-potential shortlist (top {TOP_K:.0%}) on the simulated organization"
+    caregiver = fairness.caregiver_hours(
+        hipo,
+        X_audit,
+        y_audit,
+        sensitive=org.sensitive,
+        X_train=split.X_train,
+        y_train=split.y_train,
+        top_k=TOP_K,
+        n_bootstrap=n_bootstrap,
+        random_state=random_state,
+        show_progress=False,
+        purpose=purpose,
+    )
+    bias = fairness.audit(
+        hipo,
+        X_audit,
+        y_audit,
+        sensitive=org.sensitive,
+        top_k=TOP_K,
+        n_bootstrap=n_bootstrap,
+        random_state=random_state,
+        purpose=purpose,
+        audit_date=str(X_audit["as_of"].iloc[0].date()),
+        data_source="test",
+        show_progress=False,
+    )
+    return caregiver, bias
+
+
+def _loop(latest: _Latest, statements: pd.DataFrame, org: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The trigger rules' actions and the calibration flags of the latest cutoff."""
+    from .. import loop
+
+    now = latest.now
+    rules = loop.RuleSet.from_yaml(DEMO_RULES)
+    actions = rules.evaluate(
+        now,
+        competency_ratings=org.competency_ratings,
+        scores=latest.risk.to_frame(),
+        explanations=latest.all_reasons,
+        catalog=org.catalog,
+    )
+    flags = loop.calibration_flags(
+        now,
+        model_score=latest.potential,
+        statements=statements,
+        catalog=org.catalog,
+        employees=org.employees,
+    )
+    return actions, flags
+
+
+def _settings(
+    org: Any,
+    X: pd.DataFrame,
+    first: pd.Timestamp,
+    splits: Mapping[str, Split],
+    now: pd.DataFrame,
+    resolution: Mapping[str, Any],
+    *,
+    n_estimators: int | None,
+    n_bootstrap: int,
+    random_state: int,
+) -> dict[str, Any]:
+    """How the run was made, in the report's words."""
+    settings = {
+        "organization": f"simulated, {len(org.employees):,} employees ever, seed {random_state}",
+        "period": f"{org.start.date()} to {org.end.date()}",
+        "feature rows": f"{len(X):,} (monthly from {first.date()}) x {X.shape[1] - 2} features",
+        "trees per model": (
+            n_estimators
+            if n_estimators is not None
+            else "the models' defaults (flight risk and high potential: depth and rounds "
+            "chosen on held-out employees; ramp-up: 300)"
+        ),
+        "bootstrap resamples": n_bootstrap,
+        "activity resolution": (
+            f"{resolution['activities']['resolved']:,} platform IRIs resolved to catalog "
+            f"activities ({resolution['statements']['resolved']:,} of "
+            f"{resolution['statements']['total']:,} statements); merges: "
+            + ", ".join(f"{v:,} {k}" for k, v in resolution["merges"].items())
+        ),
+    }
+    for name, split in splits.items():
+        settings[f"{name} split"] = (
+            f"train {len(split.X_train):,} rows (as_of + {split.horizon} <= "
+            f"{split.test_start.date()}), test {len(split.X_test):,} rows from "
+            f"{split.test_start.date()}"
+        )
+    settings["loop cutoff"] = f"{now['as_of'].iloc[0].date()} ({len(now):,} employees)"
+    return settings
 
 
 # ------------------------------------------------------------------------------ the job
@@ -529,17 +555,13 @@ def run_pipeline(
 
     Examples
     --------
-    >>> from talentml._demo_pipeline import run_pipeline
+    >>> from talentml.demo._pipeline import run_pipeline
     >>> result = run_pipeline("demo-output", n_employees=300)  # doctest: +SKIP
     >>> result.report_path.name  # doctest: +SKIP
     'report.html'
     """
-    from . import fairness, labels, loop
-    from . import features as tf
-    from .datasets import simulate_workforce
-    from .explain import explain
-    from .models import nine_box
-    from .tracking._demo_models import demo_experiment
+    from ..datasets import simulate_workforce
+    from ._models import demo_experiment
 
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -556,18 +578,7 @@ def run_pipeline(
         steps.update()
         logger.info("demo pipeline: %s in %.1f s", name, timings[name])
 
-    span = (pd.Timestamp(end) - pd.Timestamp(start)) if org is None else (org.end - org.start)
-    if span < MIN_HISTORY:
-        first_day = pd.Timestamp(start) if org is None else org.start
-        last_day = pd.Timestamp(end) if org is None else org.end
-        raise ValueError(
-            MSG_HISTORY.format(
-                need=MIN_HISTORY.days,
-                start=first_day.date(),
-                end=last_day.date(),
-                days=span.days,
-            )
-        )
+    _check_history(org, start, end)
     if org is None:
         org = simulate_workforce(
             n_employees=n_employees,
@@ -585,37 +596,13 @@ def run_pipeline(
     resolution = resolution_counts(resolver)
     done("resolve")
 
-    # features on a monthly spine from six months after the start (learning history needs time)
-    first = (org.start + pd.DateOffset(months=6)).normalize()
-    spine = tf.make_spine(org.employees, start=first, end=org.end, freq="MS")
-    X = _features(spine, statements, org)
-    ramp = labels.ramp_up(org.employees, org.productivity, hired_after=org.start)
-    ramp_rows = labels.ramp_up_spine(ramp, days_after_hire=30)
-    ramp_rows = ramp_rows[ramp_rows["censored"].isna()].reset_index(drop=True)
-    XR = _features(ramp_rows[["employee_id", "as_of"]], statements, org)
+    X, first, ramp_rows, XR = _feature_tables(statements, org)
     done("features")
 
-    ids = X[["employee_id", "as_of"]]
-    y_exit = labels.flight_risk(ids, org.employees, horizon="180D")
-    y_hipo = labels.high_potential(ids, org.job_events, horizon="365D", employees=org.employees)
-    splits = {
-        "flight_risk": _split(X, y_exit, "180D"),
-        "high_potential": _split(X, y_hipo, "365D"),
-        "ramp_up": _split(XR, ramp_rows, "365D"),
-    }
+    splits = _splits(X, XR, ramp_rows, org)
     done("labels")
 
-    # the held-out rows' true probabilities (the simulator's oracle), for the evaluations
-    truth = org.truth
-    oracles = {
-        "flight_risk": truth.exit_probability(splits["flight_risk"].X_test, "180D").to_numpy(),
-        "high_potential": truth.high_potential_probability(
-            splits["high_potential"].X_test, "365D"
-        ).to_numpy(),
-    }
-    for name, oracle in list(oracles.items()):
-        if np.isnan(oracle).any():
-            del oracles[name]  # the simulator has no oracle for some rows: compare without it
+    oracles = _oracles(org, splits)
     uri = tracking_uri or f"sqlite:///{out / 'mlflow.db'}"
     demo_experiment(uri, out / "mlartifacts", name=experiment)
     runs = train_models(
@@ -634,91 +621,33 @@ def run_pipeline(
     done("train")
 
     # the loop acts on the latest cutoff: everyone employed then
-    now = X[X["as_of"] == X["as_of"].max()].reset_index(drop=True)
-    flight = models["flight_risk"]
-    hipo = models["high_potential"]
-    risk = pd.Series(flight.predict_proba(now)[:, 1], index=now.index, name="flight_risk")
-    potential = pd.Series(hipo.predict_proba(now)[:, 1], index=now.index, name="high_potential")
-    explanation = explain(flight, now, show_progress=False)
-    all_reasons = explanation.top_reasons(3, direction="up")
-    top = now.assign(score=risk).nlargest(20, "score")[["employee_id", "as_of", "score"]]
-    reasons = all_reasons.merge(top, on=["employee_id", "as_of"], how="inner")
-    grid = nine_box(now, potential=potential)
+    latest = _score_latest(X, models)
     done("explain")
 
-    X_audit, y_audit = _snapshot(splits["high_potential"])
-    purpose = f"high-potential shortlist (top {TOP_K:.0%}) on the simulated organization"
-    caregiver = fairness.caregiver_hours(
-        hipo,
-        X_audit,
-        y_audit,
-        sensitive=org.sensitive,
-        X_train=splits["high_potential"].X_train,
-        y_train=splits["high_potential"].y_train,
-        top_k=TOP_K,
+    caregiver, bias = _fairness(
+        models["high_potential"],
+        splits["high_potential"],
+        org,
         n_bootstrap=n_bootstrap,
         random_state=random_state,
-        show_progress=False,
-        purpose=purpose,
-    )
-    bias = fairness.audit(
-        hipo,
-        X_audit,
-        y_audit,
-        sensitive=org.sensitive,
-        top_k=TOP_K,
-        n_bootstrap=n_bootstrap,
-        random_state=random_state,
-        purpose=purpose,
-        audit_date=str(X_audit["as_of"].iloc[0].date()),
-        data_source="test",
-        show_progress=False,
     )
     done("fairness")
 
-    rules = loop.RuleSet.from_yaml(DEMO_RULES)
-    actions = rules.evaluate(
-        now,
-        competency_ratings=org.competency_ratings,
-        scores=risk.to_frame(),
-        explanations=all_reasons,
-        catalog=org.catalog,
-    )
-    flags = loop.calibration_flags(
-        now,
-        model_score=potential,
-        statements=statements,
-        catalog=org.catalog,
-        employees=org.employees,
-    )
+    actions, flags = _loop(latest, statements, org)
     done("loop")
     steps.close()
 
-    settings = {
-        "organization": f"simulated, {len(org.employees):,} employees ever, seed {random_state}",
-        "period": f"{org.start.date()} to {org.end.date()}",
-        "feature rows": f"{len(X):,} (monthly from {first.date()}) x {X.shape[1] - 2} features",
-        "trees per model": (
-            n_estimators
-            if n_estimators is not None
-            else "the models' defaults (flight risk and high potential: depth and rounds "
-            "chosen on held-out employees; ramp-up: 300)"
-        ),
-        "bootstrap resamples": n_bootstrap,
-        "activity resolution": (
-            f"{resolution['activities']['resolved']:,} platform IRIs resolved to catalog "
-            f"activities ({resolution['statements']['resolved']:,} of "
-            f"{resolution['statements']['total']:,} statements); merges: "
-            + ", ".join(f"{v:,} {k}" for k, v in resolution["merges"].items())
-        ),
-    }
-    for name, split in splits.items():
-        settings[f"{name} split"] = (
-            f"train {len(split.X_train):,} rows (as_of + {split.horizon} <= "
-            f"{split.test_start.date()}), test {len(split.X_test):,} rows from "
-            f"{split.test_start.date()}"
-        )
-    settings["loop cutoff"] = f"{now['as_of'].iloc[0].date()} ({len(now):,} employees)"
+    settings = _settings(
+        org,
+        X,
+        first,
+        splits,
+        latest.now,
+        resolution,
+        n_estimators=n_estimators,
+        n_bootstrap=n_bootstrap,
+        random_state=random_state,
+    )
     result = DemoPipeline(
         out=out,
         org=org,
@@ -727,9 +656,9 @@ def run_pipeline(
         runs=runs,
         models=models,
         evaluations=evaluations,
-        explanation=explanation,
-        reasons=reasons,
-        nine_box=grid,
+        explanation=latest.explanation,
+        reasons=latest.reasons,
+        nine_box=latest.grid,
         bias_audit=bias,
         caregiver=caregiver,
         actions=actions,

@@ -56,7 +56,7 @@ def train_command(
     """Train a model in an MLflow run: metrics, lineage, plots, audit, model card, model."""
     import talentml as tml
 
-    from ._train import train
+    from ..tracking import train
 
     if model not in MODEL_KINDS:
         raise typer.BadParameter(f"--model must be one of {sorted(MODEL_KINDS)}, got {model!r}")

@@ -10,9 +10,9 @@ from typing import Any
 
 import pandas as pd
 
-from . import schemas
-from .datasets import simulate_workforce
-from .tracking._demo_models import DEMO_EXPERIMENT, demo_experiment
+from .. import schemas
+from ..datasets import simulate_workforce
+from ._models import DEMO_EXPERIMENT, demo_experiment
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def run_demo(
     report : bool, default True
         Run the pipeline (activity resolution, features, labels, models, explanations,
         audits, loop) and write ``<out>/report.html``
-        (:func:`talentml._demo_pipeline.run_pipeline`); its three models are trained once,
+        (:func:`talentml.demo._pipeline.run_pipeline`); its three models are trained once,
         each in a tracked run, registered and promoted to ``champion``, and the report
         evaluates those very models.
     show_progress : bool, optional
@@ -65,7 +65,7 @@ def run_demo(
     Examples
     --------
     >>> import tempfile
-    >>> from talentml._demo import run_demo
+    >>> from talentml.demo import run_demo
     >>> with tempfile.TemporaryDirectory() as tmp:  # doctest: +SKIP
     ...     summary = run_demo(tmp, n_employees=100, start="2024-01-01", end="2024-12-31")
     """
@@ -101,8 +101,8 @@ def run_demo(
     summary["tracking_uri"] = uri
     pipeline = None
     if report:
-        from ._demo_pipeline import run_pipeline
-        from .tracking._demo_models import demo_model_summary
+        from ._models import demo_model_summary
+        from ._pipeline import run_pipeline
 
         # features once; the three models trained once, each in its tracked run, registered
         # and promoted to champion: the report evaluates those very models
@@ -170,7 +170,8 @@ def _top_reasons(reasons: pd.DataFrame, *, n_employees: int) -> list[dict[str, A
 
 def _ingest(org, out: Path, timings: dict[str, float]) -> tuple[dict[str, Any], Any]:
     """Ingest the raw statements: validate, normalize, void, deduplicate, pseudonymize."""
-    from . import xapi
+    from .. import xapi
+    from ._pipeline import _secret
 
     t = time.perf_counter()
     result = xapi.ingest(org.raw_statements, identities=org.identities, secret=_secret())
@@ -186,13 +187,6 @@ def _ingest(org, out: Path, timings: dict[str, float]) -> tuple[dict[str, Any], 
     return {"ingest": counts, "quarantine_reasons": reasons}, result
 
 
-def _secret() -> str:
-    from .config import _state
-    from .datasets import SIMULATION_SECRET
-
-    return _state()["secret"] or SIMULATION_SECRET
-
-
 def _track(
     summary: dict, uri: str, out: Path, tables_dir: Path, n_employees: int, seed: int
 ) -> str:
@@ -206,7 +200,7 @@ def _track(
         metrics.update({f"timing.{k}": float(v) for k, v in summary["timings"].items()})
         if "ingest" in summary:
             metrics.update(
-                {f"ingest.{k}": float(v) for k, v in summary["ingest"].items() if _is_number(v)}
+                {f"ingest.{k}": float(v) for k, v in summary["ingest"].items() if _is_metric(v)}
             )
         metrics.update({f"model.{k}": v for k, v in summary.get("models", {}).items()})
         resolution = summary.get("activity_resolution", {})
@@ -218,7 +212,8 @@ def _track(
         return run.info.run_id
 
 
-def _is_number(v: Any) -> bool:
+def _is_metric(v: Any) -> bool:
+    """An int or float (not a bool): a value MLflow logs as a metric."""
     return isinstance(v, int | float) and not isinstance(v, bool)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -24,6 +25,11 @@ def _main(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    # MLflow configures its own INFO handler when it is imported ("Creating initial MLflow
+    # database tables", "Validating input example ..."): the command line shows those lines
+    # with --verbose only (a level the user set in MLFLOW_LOGGING_LEVEL wins)
+    if not verbose:
+        os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
 
 
 @app.command()
@@ -54,7 +60,7 @@ def demo(
     ] = True,
 ) -> None:
     """Run the whole loop on a simulated organization with a local MLflow store."""
-    from ._demo import run_demo
+    from ..demo import run_demo
 
     s = run_demo(
         out,
@@ -100,7 +106,7 @@ def demo(
     typer.echo(f"  .venv/bin/mlflow ui --backend-store-uri {s['tracking_uri']} --host 127.0.0.1")
 
 
-from .tracking._cli import train_command  # noqa: E402
+from ._train import train_command  # noqa: E402
 
 app.command("train")(train_command)
 
