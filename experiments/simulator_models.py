@@ -534,24 +534,36 @@ def _fit_predict(make, X, y, train, test, extra=None, drop=()) -> np.ndarray:
     return model.predict_proba(Xa[test].reset_index(drop=True))[:, 1]
 
 
-def paired_auc_difference(
-    lab: np.ndarray, p: np.ndarray, q: np.ndarray, groups: np.ndarray, n_boot: int, seed: int
-) -> dict:
-    """AUC(p) - AUC(q) on the same rows with a 95% cluster-bootstrap interval (by employee)."""
+def _paired_bootstrap(score, p, q, groups, n_boot: int, seed: int, *, usable=None) -> dict:
+    """score(rows, p) - score(rows, q) on the same rows, with a 95% cluster-bootstrap interval
+    (by employee); ``usable(rows)`` skips a resample the score cannot be computed on."""
     codes, index = np.unique(groups, return_inverse=True)
     rows_of = [np.flatnonzero(index == g) for g in range(len(codes))]
     rng = np.random.default_rng(seed)
     diffs = []
     for _ in range(n_boot):
         take = np.concatenate([rows_of[g] for g in rng.integers(0, len(codes), len(codes))])
-        if lab[take].min() == lab[take].max():
+        if usable is not None and not usable(take):
             continue
-        diffs.append(roc_auc_score(lab[take], p[take]) - roc_auc_score(lab[take], q[take]))
+        diffs.append(score(take, p) - score(take, q))
     low, high = np.percentile(diffs, [2.5, 97.5])
-    return {
-        "difference": float(roc_auc_score(lab, p) - roc_auc_score(lab, q)),
-        "ci": [float(low), float(high)],
-    }
+    every = np.arange(len(groups))
+    return {"difference": float(score(every, p) - score(every, q)), "ci": [float(low), float(high)]}
+
+
+def paired_auc_difference(
+    lab: np.ndarray, p: np.ndarray, q: np.ndarray, groups: np.ndarray, n_boot: int, seed: int
+) -> dict:
+    """AUC(p) - AUC(q) on the same rows with a 95% cluster-bootstrap interval (by employee)."""
+    return _paired_bootstrap(
+        lambda rows, pred: roc_auc_score(lab[rows], pred[rows]),
+        p,
+        q,
+        groups,
+        n_boot,
+        seed,
+        usable=lambda rows: lab[rows].min() != lab[rows].max(),
+    )
 
 
 def family_columns(X: pd.DataFrame, families) -> list[str]:
@@ -579,24 +591,14 @@ def paired_c_index_difference(
     seed: int,
 ) -> dict:
     """Interval C-index(p) - C-index(q) on the same rows, 95% cluster-bootstrap interval."""
-    codes, index = np.unique(groups, return_inverse=True)
-    rows_of = [np.flatnonzero(index == g) for g in range(len(codes))]
-    rng = np.random.default_rng(seed)
-    diffs = []
-    for _ in range(n_boot):
-        take = np.concatenate([rows_of[g] for g in rng.integers(0, len(codes), len(codes))])
-        diffs.append(
-            interval_concordance_index(lower[take], upper[take], p[take])
-            - interval_concordance_index(lower[take], upper[take], q[take])
-        )
-    low, high = np.percentile(diffs, [2.5, 97.5])
-    return {
-        "difference": float(
-            interval_concordance_index(lower, upper, p)
-            - interval_concordance_index(lower, upper, q)
-        ),
-        "ci": [float(low), float(high)],
-    }
+    return _paired_bootstrap(
+        lambda rows, pred: interval_concordance_index(lower[rows], upper[rows], pred[rows]),
+        p,
+        q,
+        groups,
+        n_boot,
+        seed,
+    )
 
 
 def ablations(task: str, data: dict, make, Xk, yk, train, test, args, p_full=None) -> dict:

@@ -11,6 +11,9 @@ Each rule here used to live in several copies; every package imports it from thi
 * **Random state.** :func:`check_random_state` (scikit-learn's) and :func:`spawn_seed`, which
   derives the ``i``-th independent seed from an int, a ``RandomState``, a ``Generator`` or
   None (``random_state + 7919 * i`` alone fails on a ``RandomState``).
+* **Input tables.** :func:`require_columns` (a DataFrame with the named columns) and
+  :func:`as_utc` (a timezone-aware column, as UTC nanoseconds), the checks of the loop's
+  tables and of ``features.competency_snapshot``.
 * **Bootstrap clusters.** :func:`bootstrap_clusters`: the cluster (employee) codes every
   cluster bootstrap resamples; a row without a cluster id is its own cluster.
 
@@ -39,10 +42,12 @@ __all__ = [
     "LABEL_COLUMNS",
     "PROTECTED_NAMES",
     "SENSITIVE_COLUMNS",
+    "as_utc",
     "bootstrap_clusters",
     "check_purpose",
     "check_random_state",
     "normalize_name",
+    "require_columns",
     "sensitive_names",
     "spawn_seed",
 ]
@@ -202,3 +207,43 @@ def bootstrap_clusters(clusters: Any, n: int | None = None) -> tuple[np.ndarray,
     if missing.any():
         codes[missing] = len(uniques) + np.arange(int(missing.sum()))
     return codes, int(codes.max()) + 1 if len(codes) else 0
+
+
+def require_columns(table: Any, columns: Iterable[str], name: str) -> None:
+    """Raise unless ``table`` is a DataFrame holding ``columns`` (``name`` in the error).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from talentml._validation import require_columns
+    >>> require_columns(pd.DataFrame({"a": [1]}), ["a", "b"], "reviews")
+    Traceback (most recent call last):
+    ...
+    ValueError: table 'reviews' is missing column(s) ['b']; it has ['a']
+    """
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"table {name!r} must be a pandas DataFrame, got {type(table).__name__}")
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ValueError(
+            f"table {name!r} is missing column(s) {missing}; it has {list(table.columns)}"
+        )
+
+
+def as_utc(values: pd.Series, table: str, column: str) -> pd.Series:
+    """A timezone-aware column as ``datetime64[ns, UTC]``; naive times are refused.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from talentml._validation import as_utc
+    >>> t = pd.Series(pd.to_datetime(["2025-01-01 09:00"]).tz_localize("Europe/Paris"))
+    >>> str(as_utc(t, "reviews", "review_date")[0])
+    '2025-01-01 08:00:00+00:00'
+    """
+    if not isinstance(values.dtype, pd.DatetimeTZDtype):
+        raise ValueError(
+            f"table {table!r}: column {column!r} must hold timezone-aware timestamps, "
+            f"got dtype {values.dtype}"
+        )
+    return values.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from .._validation import spawn_seed
 from ..config import show_progress as _show_progress
 from ._flags import FLAG_COLUMNS, SEVERITY_ORDER, audit_flags
 from ._groups import UNKNOWN_VALUES, Attribute, check_purpose, resolve_attributes
@@ -227,7 +228,7 @@ def _measure(
                 test=test,
                 n_bootstrap=n_bootstrap,
                 ci=ci,
-                random_state=None if random_state is None else random_state + 7919 * i,
+                random_state=spawn_seed(random_state, i),
             )
             impact_parts.append(pd.concat({(attr.name, kind): table}, names=["attribute", "kind"]))
     by_group = pd.concat(by_parts).sort_index()

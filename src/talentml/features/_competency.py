@@ -8,10 +8,12 @@ same way). :func:`competency_snapshot` is the point-in-time view the trigger rul
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from .._validation import as_utc as _utc
+from .._validation import require_columns as _require
 
 __all__ = ["competency_column", "competency_snapshot"]
 
@@ -126,23 +128,3 @@ def competency_snapshot(
             values[merged["_row"].to_numpy()] = merged["rating"].to_numpy(float)
         out[competency_column(comp)] = values
     return out
-
-
-# The input checks of talentml.loop's tables (the same errors as before the move).
-def _require(table: Any, columns: Sequence[str], name: str) -> None:
-    if not isinstance(table, pd.DataFrame):
-        raise TypeError(f"table {name!r} must be a pandas DataFrame, got {type(table).__name__}")
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise ValueError(
-            f"table {name!r} is missing column(s) {missing}; it has {list(table.columns)}"
-        )
-
-
-def _utc(values: pd.Series, table: str, column: str) -> pd.Series:
-    if not isinstance(values.dtype, pd.DatetimeTZDtype):
-        raise ValueError(
-            f"table {table!r}: column {column!r} must hold timezone-aware timestamps, "
-            f"got dtype {values.dtype}"
-        )
-    return values.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")

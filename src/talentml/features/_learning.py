@@ -55,6 +55,7 @@ from ._learning_specs import (
     _flag,
     _probes,
     _series,
+    _split_args,
     effective_expr,
     guard_condition,
     learning_specs,
@@ -96,26 +97,9 @@ def _resolve(expr: str, d: Dialect, series: dict[str, Series]) -> str:
     ):
         while marker in out:
             i = out.index(marker)
-            args, j = _split_call(out, i + len(marker))
+            args, j = _split_args(out, i + len(marker))
             out = out[:i] + render(args) + out[j:]
     return out
-
-
-def _split_call(text: str, start: int) -> tuple[list[str], int]:
-    depth, args, cur = 0, [], start
-    for j in range(start, len(text)):
-        ch = text[j]
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            if depth == 0:
-                args.append(text[cur:j].strip())
-                return args, j + 1
-            depth -= 1
-        elif ch == "," and depth == 0:
-            args.append(text[cur:j].strip())
-            cur = j + 1
-    raise ValueError("unbalanced call")
 
 
 def _verb_family(col: str) -> str:

@@ -7,32 +7,19 @@ times the same way (:func:`_iso`: the xAPI timestamp form, millisecond precision
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .._validation import as_utc, require_columns
+
 __all__: list[str] = []
 
 
-def _require(table: Any, columns: Sequence[str], name: str) -> None:
-    if not isinstance(table, pd.DataFrame):
-        raise TypeError(f"table {name!r} must be a pandas DataFrame, got {type(table).__name__}")
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise ValueError(
-            f"table {name!r} is missing column(s) {missing}; it has {list(table.columns)}"
-        )
-
-
-def _utc(values: pd.Series, table: str, column: str) -> pd.Series:
-    if not isinstance(values.dtype, pd.DatetimeTZDtype):
-        raise ValueError(
-            f"table {table!r}: column {column!r} must hold timezone-aware timestamps, "
-            f"got dtype {values.dtype}"
-        )
-    return values.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+#: The shared input checks (one rule, one place), under the names the loop's modules use.
+_require = require_columns
+_utc = as_utc
 
 
 def _ns(values: pd.Series) -> np.ndarray:
