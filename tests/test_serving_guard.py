@@ -54,6 +54,16 @@ def fitted():
     return X, scorer
 
 
+def test_a_profile_from_a_frame_reads_string_columns_as_categories(fitted):
+    """A training frame straight from a spreadsheet: strings need no ``categorical=``."""
+    X, _ = fitted
+    profile = TrainingProfile.from_frame(X.drop(columns="employee_id"))
+    dept = profile.columns["department"]
+    assert dept["kind"] == "categorical"
+    assert dept["levels"] == sorted(X["department"].unique())
+    assert profile.columns["tenure_days"]["kind"] == "numeric"
+
+
 def high_row(X: pd.DataFrame, scorer: Scorer) -> pd.DataFrame:
     """The training row with the highest score (band high)."""
     scores = scorer.scores(X)

@@ -166,7 +166,9 @@ class TrainingProfile:
             The model columns (default: every column of ``X`` but ``employee_id`` and
             ``as_of``).
         categorical : mapping, optional
-            ``{column: levels}`` of the category columns (the model's levels).
+            ``{column: levels}`` of the category columns (the model's levels). A column
+            that is not numeric (strings, a pandas category) and is not named here is
+            profiled as a category whose levels are the ones it holds.
         scores : array-like, optional
             The model's scores of the rows (profiled as ``score``).
         catalog : pandas.DataFrame, optional
@@ -194,6 +196,10 @@ class TrainingProfile:
         n_rows = len(X)
         for col in names:
             s = X[col]
+            if col not in categorical and not (
+                pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)
+            ):
+                categorical[col] = sorted({str(v) for v in s.dropna().unique()})
             if col in categorical:
                 present = s.notna().to_numpy()
                 strings = s[present].astype(str).to_numpy(dtype=object)
