@@ -716,7 +716,7 @@ def full_child(args) -> dict:
         reviews=tables["reviews"],
         competency_ratings=tables["competency_ratings"],
         job_events=tables["job_events"],
-        catalog=tables["catalog"],
+        course_catalog=tables["catalog"],
     )
     build_s = time.perf_counter() - t1
     # CPU time of every thread of the process (DuckDB's included): steadier than wall time

@@ -84,7 +84,7 @@ def world():
         reviews=org.reviews,
         competency_ratings=org.competency_ratings,
         job_events=org.job_events,
-        catalog=org.catalog,
+        course_catalog=org.catalog,
         show_progress=False,
     )
     y = tml.labels.flight_risk(spine, org.employees, horizon="180D")

@@ -197,7 +197,7 @@ def throughput(n: int, repeat: int, unique: bool) -> list[dict]:
             check_fast(orjson.loads(d), False)
 
     def ingest_list():
-        ingest(docs, secret=SECRET, progress=False).close()
+        ingest(docs, secret=SECRET, show_progress=False).close()
 
     record("json.loads (stdlib)", best_of(repeat, parse_json), "parse only")
     record("orjson.loads", best_of(repeat, parse_orjson), "parse only")
@@ -215,7 +215,7 @@ def throughput(n: int, repeat: int, unique: bool) -> list[dict]:
         plain.write_bytes(b"\n".join(docs) + b"\n")
 
         def ingest_file():
-            result = ingest(gz, secret=SECRET, progress=False)
+            result = ingest(gz, secret=SECRET, show_progress=False)
             assert result.report.accepted == n, result.report
             result.close()
 
@@ -259,7 +259,7 @@ import talentml.xapi
 path, secret = sys.argv[1], sys.argv[2]
 base = peak_kib()
 start = time.perf_counter()
-result = talentml.xapi.ingest(path, secret=secret, progress=False)
+result = talentml.xapi.ingest(path, secret=secret, show_progress=False)
 seconds = time.perf_counter() - start
 print(json.dumps({"accepted": result.report.accepted, "seconds": seconds,
                   "rss_after_import_kib": base, "peak_rss_kib": peak_kib()}))

@@ -55,7 +55,7 @@ TRAIN_CUTOFFS = ("2023-07-01", "2023-12-01")
 SNAPSHOT = "2024-12-01"
 HORIZON = "365D"
 WINDOWS = ("30d", "90d", "365d")
-TOP_K = 0.10
+TOP_FRACTION = 0.10
 TABLES = ("X_train", "y_train", "X_test", "y_test", "sensitive")
 #: The HTML reports of the first seed: (world, model) -> file.
 REPORT_FILES = {
@@ -109,7 +109,7 @@ def world(
         reviews=org.reviews,
         competency_ratings=org.competency_ratings,
         job_events=org.job_events,
-        catalog=org.catalog,
+        course_catalog=org.catalog,
         show_progress=False,
     )
     y = tl.high_potential(spine, org.job_events, horizon=HORIZON, employees=org.employees)
@@ -187,7 +187,7 @@ def run_world(
             "sensitive": data["sensitive"],
             "X_train": data["X_train"],
             "y_train": data["y_train"],
-            "top_k": TOP_K,
+            "top_fraction": TOP_FRACTION,
             "n_bootstrap": n_bootstrap,
             "random_state": seed,
             "show_progress": False,
@@ -197,7 +197,7 @@ def run_world(
             model,
             data["X_test"],
             data["y_test"],
-            purpose=f"high-potential shortlist (top {TOP_K:.0%}), {spec} model, simulator {label}",
+            purpose=f"high-potential shortlist (top {TOP_FRACTION:.0%}), {spec} model, simulator {label}",
             audit_date=SNAPSHOT[:10],
             data_source="test",
             data_description=(
@@ -348,7 +348,7 @@ def tracking_payload(report: dict, args: argparse.Namespace) -> dict:
         train_cutoffs=list(TRAIN_CUTOFFS),
         snapshot=SNAPSHOT,
         horizon=HORIZON,
-        top_k=TOP_K,
+        top_fraction=TOP_FRACTION,
     )
     return {"params": params, "children": children}
 
@@ -438,7 +438,7 @@ def run_all(
         "window": {"simulated": [START, END], "train_cutoffs": list(TRAIN_CUTOFFS)},
         "snapshot": SNAPSHOT,
         "horizon": HORIZON,
-        "top_k": TOP_K,
+        "top_fraction": TOP_FRACTION,
         "headline": [],
         "runs": {},
     }

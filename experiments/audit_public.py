@@ -50,7 +50,7 @@ except ImportError:  # pragma: no cover - until then, the private module
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "experiments" / "results"
 DOCS = ROOT / "docs" / "reports"
-TOP_K = 0.20
+TOP_FRACTION = 0.20
 SEED = 0
 #: The MLflow store when neither --tracking-uri nor MLFLOW_TRACKING_URI is given (gitignored;
 #: ``mlflow ui --backend-store-uri sqlite:///mlflow.db`` from the repository root opens it).
@@ -171,10 +171,10 @@ def run(
         X,
         y,
         sensitive=sens,
-        top_k=TOP_K,
+        top_fraction=TOP_FRACTION,
         probability=True,
         proxies=proxies,
-        purpose=f"retention outreach list: the {TOP_K:.0%} highest flight risk "
+        purpose=f"retention outreach list: the {TOP_FRACTION:.0%} highest flight risk "
         f"({table['title']}, {folds}-fold out-of-fold FlightRisk probabilities)",
         audit_date=audit_date,
         data_source="test",
@@ -205,7 +205,7 @@ def run(
                 sensitive=sens,
                 attribute=attribute,
                 method=method,
-                top_k=TOP_K,
+                top_fraction=TOP_FRACTION,
                 max_iter=max_iter,
                 random_state=SEED,
             )
@@ -282,7 +282,7 @@ def tracking_payload(summaries: dict[str, dict], args: argparse.Namespace) -> di
             },
         }
     params = {k: v for k, v in vars(args).items() if k not in ("tracking_uri", "no_track")}
-    params.update(seed=SEED, top_k=TOP_K)
+    params.update(seed=SEED, top_fraction=TOP_FRACTION)
     return {"params": params, "children": children}
 
 

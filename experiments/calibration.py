@@ -63,9 +63,9 @@ def data(n_employees: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         show_progress=False,
     )
     result = tml.xapi.ingest(
-        org.raw_statements, identities=org.identities, secret=SIMULATION_SECRET, progress=False
+        org.raw_statements, identities=org.identities, secret=SIMULATION_SECRET, show_progress=False
     )
-    resolver = tml.xapi.ActivityResolver().fit(result, catalog=org.catalog)
+    resolver = tml.xapi.ActivityResolver().fit(result, course_catalog=org.catalog)
     statements = resolver.apply(result)
     first = (org.start + pd.DateOffset(months=6)).normalize()
     spine = tml.features.make_spine(org.employees, start=first, end=org.end, freq="MS")
@@ -76,7 +76,7 @@ def data(n_employees: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         reviews=org.reviews,
         competency_ratings=org.competency_ratings,
         job_events=org.job_events,
-        catalog=org.catalog,
+        course_catalog=org.catalog,
         learning_since=org.start,
         show_progress=False,
     )

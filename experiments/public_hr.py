@@ -553,14 +553,14 @@ def evaluate(
     folds: int,
     n_jobs: int,
     quick: bool,
-    progress: bool,
+    show_progress: bool,
 ) -> dict[str, Any]:
     """Outer stratified CV of one model over several seeds."""
     from talentml.exceptions import PurposeLimitationError
 
     records = []
     total = len(seeds) * folds
-    with tqdm(total=total, desc=name, unit="fold", disable=not progress, leave=False) as bar:
+    with tqdm(total=total, desc=name, unit="fold", disable=not show_progress, leave=False) as bar:
         for seed in seeds:
             outer = StratifiedKFold(folds, shuffle=True, random_state=seed)
             for fold, (train, test) in enumerate(outer.split(X, y)):
@@ -614,7 +614,7 @@ def run(
     presets: Sequence[str] = BASE_PRESETS,
     n_jobs: int = 1,
     quick: bool = False,
-    progress: bool = True,
+    show_progress: bool = True,
 ) -> dict[str, Any]:
     """Every (dataset, setting, model); returns the JSON-able results.
 
@@ -648,7 +648,7 @@ def run(
                         folds=folds,
                         n_jobs=n_jobs,
                         quick=quick,
-                        progress=progress,
+                        show_progress=show_progress,
                     )
                 result.update(
                     dataset=dataset,
@@ -937,7 +937,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             presets=args.presets,
             n_jobs=args.n_jobs,
             quick=args.quick,
-            progress=not args.quiet,
+            show_progress=not args.quiet,
         )
     print(markdown_table(results))
     if not args.no_write:

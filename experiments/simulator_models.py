@@ -170,7 +170,7 @@ def prepare(args) -> dict:
                 org.raw_statements,
                 identities=org.identities,
                 secret=SIMULATION_SECRET,
-                progress=False,
+                show_progress=False,
             )
         finally:
             gc.unfreeze()
@@ -181,7 +181,7 @@ def prepare(args) -> dict:
         # Activity resolution: the video platform's IRIs become the catalog's activities (the
         # rule's own decisions; nothing is accepted by hand)
         t = time.perf_counter()
-        resolver = tml.xapi.ActivityResolver().fit(ingested, catalog=org.catalog)
+        resolver = tml.xapi.ActivityResolver().fit(ingested, course_catalog=org.catalog)
         stmts = resolver.apply(ingested)
         resolution = resolver.summary()
         timings["resolve_s"] = time.perf_counter() - t
@@ -228,7 +228,7 @@ def _features(
         reviews=org.reviews,
         competency_ratings=org.competency_ratings,
         job_events=org.job_events,
-        catalog=org.catalog,
+        course_catalog=org.catalog,
         learning_since=start,
         features=features,
         show_progress=False,
@@ -765,9 +765,14 @@ def no_effect_control(args, n_employees: int = 2_000) -> dict:
             show_progress=False,
         )
         ingested = tml.xapi.ingest(
-            org.raw_statements, identities=org.identities, secret=SIMULATION_SECRET, progress=False
+            org.raw_statements,
+            identities=org.identities,
+            secret=SIMULATION_SECRET,
+            show_progress=False,
         )
-        stmts = tml.xapi.ActivityResolver().fit(ingested, catalog=org.catalog).apply(ingested)
+        stmts = (
+            tml.xapi.ActivityResolver().fit(ingested, course_catalog=org.catalog).apply(ingested)
+        )
         first = pd.Timestamp(args.start, tz="UTC") + pd.DateOffset(months=6)
         spine = tml.features.make_spine(org.employees, start=first, end=args.end, freq="MS")
         X = _features(spine, stmts, org, args.start, features=NEW_FAMILIES["flight_risk"])

@@ -73,7 +73,14 @@ def _write(out: Path, name: str, df: pd.DataFrame) -> dict:
 def run(out: Path, *, n_employees: int = 2_000) -> None:
     """Compute the demo organization's results and write them to ``out``."""
     import talentml as tml
-    from talentml.demo._pipeline import TOP_K, _features, _ingest, _resolve, _snapshot, _split
+    from talentml.demo._pipeline import (
+        TOP_FRACTION,
+        _features,
+        _ingest,
+        _resolve,
+        _snapshot,
+        _split,
+    )
 
     out.mkdir(parents=True, exist_ok=True)
     org = tml.datasets.simulate_workforce(
@@ -129,7 +136,7 @@ def run(out: Path, *, n_employees: int = 2_000) -> None:
         X_audit,
         y_audit,
         sensitive=org.sensitive,
-        top_k=TOP_K,
+        top_fraction=TOP_FRACTION,
         n_bootstrap=50,
         random_state=0,
         show_progress=False,

@@ -30,7 +30,7 @@ def _world(**effects):
         effects=effects or None,
     )
     statements = tml.xapi.ingest(
-        org.raw_statements, identities=org.identities, secret=SIMULATION_SECRET, progress=False
+        org.raw_statements, identities=org.identities, secret=SIMULATION_SECRET, show_progress=False
     ).statements
     return org, statements
 
@@ -92,7 +92,7 @@ def test_video_statements_count_resolved_or_not(world):
     without the videos the records show less (a different posterior)."""
     org, statements = world
     raw = org.truth.disengagement_posterior(statements)
-    resolver = tml.xapi.ActivityResolver().fit(statements, catalog=org.catalog)
+    resolver = tml.xapi.ActivityResolver().fit(statements, course_catalog=org.catalog)
     resolved = org.truth.disengagement_posterior(resolver.apply(statements))
     np.testing.assert_array_equal(raw["p_disengaged"], resolved["p_disengaged"])
     aliases = org.truth.activity_aliases
@@ -103,6 +103,7 @@ def test_video_statements_count_resolved_or_not(world):
     assert not np.allclose(without["p_disengaged"], raw["p_disengaged"])
 
 
+@pytest.mark.statistical
 def test_without_disengagement_the_records_carry_no_information(null_world):
     org, statements = null_world
     post = org.truth.disengagement_posterior(statements)

@@ -68,7 +68,7 @@ def test_proposed_merges_are_decided_by_the_simulator_truth(world):
     impostor["object_name"] = f"{title} (Trailer)"
     impostor["statement_id"] = [f"00000000-0000-4000-8000-00000000000{i}" for i in range(3)]
     st = pd.concat([st, impostor], ignore_index=True)
-    fitted = tml.xapi.ActivityResolver().fit(st, catalog=org.catalog).to_frame()
+    fitted = tml.xapi.ActivityResolver().fit(st, course_catalog=org.catalog).to_frame()
     proposed = fitted[fitted["status"] == "proposed"]
     assert video["object_id"] in set(proposed["source_id"])
     assert impostor["object_id"].iloc[0] in set(proposed["source_id"]) | set(

@@ -36,7 +36,7 @@ def quick_ibm(public_hr, shared_data):
         inner_folds=2,
         presets=["default", "additive"],
         quick=True,
-        progress=False,
+        show_progress=False,
     )
 
 
@@ -91,9 +91,9 @@ def test_metrics(public_hr):
 
 def test_unknown_model_and_setting(public_hr):
     with pytest.raises(ValueError, match="unknown model 'forest'"):
-        public_hr.run(["ibm"], models=["forest"], progress=False)
+        public_hr.run(["ibm"], models=["forest"], show_progress=False)
     with pytest.raises(ValueError, match="setting must be one of"):
-        public_hr.run(["ibm"], settings=["maybe"], progress=False)
+        public_hr.run(["ibm"], settings=["maybe"], show_progress=False)
 
 
 def test_main_writes_json_and_prints_table(public_hr, tmp_path, capsys):

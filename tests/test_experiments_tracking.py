@@ -448,3 +448,28 @@ def test_a_deleted_experiment_is_reported(store):
     client.delete_experiment(client.create_experiment(name))
     with pytest.raises(TrackingError, match="is deleted"):
         log_experiment(name, metrics={"auc": 0.8}, tracking_uri=store)
+
+
+def test_the_source_tags_follow_the_scripts_repository(tmp_path):
+    """Commit and dirty flag of the repository holding the script; none outside one."""
+    import git
+
+    from talentml.tracking._experiment import _source_tags
+
+    outside = tmp_path / "loose.py"
+    outside.write_text("print(1)\n")
+    tags = _source_tags(outside)
+    assert "mlflow.source.git.commit" not in tags and "talentml.git_dirty" not in tags
+    repo = git.Repo.init(tmp_path / "repo")
+    script = Path(repo.working_tree_dir) / "exp" / "run.py"
+    script.parent.mkdir()
+    script.write_text("print(1)\n")
+    repo.index.add([str(script)])
+    actor = git.Actor("t", "t@example.invalid")
+    commit = repo.index.commit("one", author=actor, committer=actor)
+    tags = _source_tags(script)
+    assert tags["mlflow.source.git.commit"] == commit.hexsha
+    assert tags["mlflow.source.name"] == "exp/run.py"
+    assert tags["talentml.git_dirty"] == "False"
+    script.write_text("print(2)\n")
+    assert _source_tags(script)["talentml.git_dirty"] == "True"

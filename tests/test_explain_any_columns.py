@@ -127,10 +127,10 @@ def test_no_driver_equals_its_peer_reference(ibm):
 def test_served_reasons_equal_the_explanations(ibm, tmp_path):
     X, _, model = ibm
     catalog = describe_columns(IBM_ACTIONABLE)
-    scorer = Scorer(model, reference=X, catalog=catalog, k=3, direction="both")
+    scorer = Scorer(model, reference=X, feature_catalog=catalog, k=3, direction="both")
     assert scorer.coder.peer_name_ == "all"
     rows = X.sample(80, random_state=1)
-    want = explain(model, rows, reference=X, catalog=catalog).top_reasons(3)
+    want = explain(model, rows, reference=X, feature_catalog=catalog).top_reasons(3)
     keys = ["direction", "rank", "code", "text", "vs_peers"]
     want_by_row = {
         r: list(g[keys].itertuples(index=False, name=None)) for r, g in want.groupby("row")
@@ -220,7 +220,7 @@ def test_flags_and_own_columns_read_as_words():
             "dept": {"label": "department"},
         }
     )
-    words = explain(model, X, catalog=described).top_reasons(3)
+    words = explain(model, X, feature_catalog=described).top_reasons(3)
     hours = words.loc[words["feature"] == "monthly_hrs_avg", "text"]
     assert hours.str.match(r"^works \d+ hours a month \(median of all employees: \d+\)$").all()
     accident = words.loc[words["feature"] == "had_accident", "text"]
@@ -237,7 +237,11 @@ def test_recourse_on_described_ibm_columns(ibm):
     threshold = float(np.quantile(score, 0.8))
     at_risk = X.iloc[np.argsort(-score)[:60]]
     rec = recourse(
-        model, at_risk, threshold=threshold, reference=X, catalog=describe_columns(IBM_ACTIONABLE)
+        model,
+        at_risk,
+        threshold=threshold,
+        reference=X,
+        feature_catalog=describe_columns(IBM_ACTIONABLE),
     )
     assert set(rec.candidates["feature"]) == set(IBM_ACTIONABLE)
     assert rec.candidates.set_index("feature").loc["OverTime", "levels"] == ["No", "Yes"]
@@ -267,7 +271,7 @@ def test_recourse_on_described_ibm_columns(ibm):
     assert rec.changes["feature"].nunique() >= 2
     # the mapping alone works too (merged with the default catalog)
     again = recourse(
-        model, at_risk.head(10), threshold=threshold, reference=X, catalog=IBM_ACTIONABLE
+        model, at_risk.head(10), threshold=threshold, reference=X, feature_catalog=IBM_ACTIONABLE
     )
     assert set(again.candidates["feature"]) == set(IBM_ACTIONABLE)
 
@@ -287,7 +291,7 @@ def test_recourse_says_why_nothing_is_actionable(ibm):
     # a categorical without an order is named, with the fix
     unordered = describe_columns({"OverTime": {"actionable": True, "direction": "lower_is_better"}})
     with pytest.raises(ValueError, match=r"'OverTime' \(a category without ordered levels"):
-        recourse(model, X.head(5), threshold=0.2, catalog=unordered, features=["OverTime"])
+        recourse(model, X.head(5), threshold=0.2, feature_catalog=unordered, features=["OverTime"])
 
 
 def test_describe_columns_checks_and_combines_with_the_catalog():
@@ -303,7 +307,7 @@ def test_describe_columns_checks_and_combines_with_the_catalog():
     # extends the catalog, and overrides only the given fields of an entry
     both = describe_columns(
         {"tenure_days": {"actionable": True, "direction": "higher_is_better"}, "x_score": {}},
-        catalog=cat,
+        feature_catalog=cat,
     )
     assert len(both) == len(cat) + 1
     assert set(cat.columns) <= set(both.columns)  # a catalog's own extra columns are kept
@@ -346,7 +350,7 @@ def test_groups_fold_own_one_hot_columns():
     y = (rng.random(n) < np.where(dept == "Sales", 0.5, 0.1)).astype(int)
     model = tml.FlightRisk(n_estimators=30, max_depth=3, random_state=0, n_jobs=1).fit(X, y)
     catalog = describe_columns({c: {"group": "Department"} for c in X.columns[:3]})
-    ex = explain(model, X, catalog=catalog)
+    ex = explain(model, X, feature_catalog=catalog)
     business = ex.business.set_index("business_feature")
     assert business.loc["Department", "kind"] == "onehot"
     reasons = ex.top_reasons(1, direction="up")

@@ -333,7 +333,7 @@ def test_global_views_and_plots(fitted):
     ]
     by_col = ex.importance(by="feature")
     assert set(by_col["feature"]) == set(ex.feature_names)
-    seg = ex.segments("job_family", top=2)
+    seg = ex.segments("job_family", k=2)
     assert set(seg["job_family"]) == {"Sales", "Data", "Finance"}
     assert (seg.groupby("job_family")["n"].first().sum()) == len(X)
     sales = X["job_family"] == "Sales"

@@ -84,27 +84,30 @@ def test_scoring_rate_uses_the_full_sample_median():
     assert got.to_dict() == pytest.approx(mf.by_group.to_dict())
 
 
-def test_top_k_threshold_and_favorable_low():
+def test_top_fraction_threshold_and_favorable_low():
     scores = np.arange(100, dtype=float)
     groups = np.array(["a"] * 50 + ["b"] * 50, dtype=object)
     sens = pd.DataFrame({"team_kind": groups})
     X = pd.DataFrame(index=range(100))
-    top = audit(scores, X, sensitive=sens, top_k=0.1, n_bootstrap=0)
+    top = audit(scores, X, sensitive=sens, top_fraction=0.1, n_bootstrap=0)
     assert top.meta["decision"]["n_selected"] == 10
     sel = top.impact_ratios.loc[("team_kind", "selection")]
     assert sel.loc["b", "rate"] == 0.2 and sel.loc["a", "rate"] == 0.0
-    low = audit(scores, X, sensitive=sens, top_k=10, favorable="low", n_bootstrap=0)
+    low = audit(scores, X, sensitive=sens, top_fraction=0.1, favorable="low", n_bootstrap=0)
     assert low.impact_ratios.loc[("team_kind", "selection", "a"), "rate"] == 0.2
+    for bad in (10, 0, 1.5):  # a share in (0, 1], not a count
+        with pytest.raises(ValueError, match="top_fraction must be a fraction in"):
+            audit(scores, X, sensitive=sens, top_fraction=bad, n_bootstrap=0)
     thr = audit(scores, X, sensitive=sens, threshold=90, n_bootstrap=0)
     assert thr.meta["decision"]["n_selected"] == 10
-    with pytest.raises(ValueError, match="threshold or top_k, not both"):
-        audit(scores, X, sensitive=sens, threshold=1, top_k=0.1)
+    with pytest.raises(ValueError, match="threshold or top_fraction, not both"):
+        audit(scores, X, sensitive=sens, threshold=1, top_fraction=0.1)
     # ties at the cut (a calibrated probability has steps): exactly k are still selected
     steps = np.r_[np.full(30, 0.9), np.full(70, 0.1)]
-    tied = audit(steps, X, sensitive=sens, top_k=0.1, n_bootstrap=0, random_state=3)
+    tied = audit(steps, X, sensitive=sens, top_fraction=0.1, n_bootstrap=0, random_state=3)
     assert tied.meta["decision"]["n_selected"] == 10
     assert tied.meta["decision"]["ties"] == "30 rows tied at the cut ordered at random"
-    again = audit(steps, X, sensitive=sens, top_k=0.1, n_bootstrap=0, random_state=3)
+    again = audit(steps, X, sensitive=sens, top_fraction=0.1, n_bootstrap=0, random_state=3)
     assert again.to_json() == tied.to_json()
     with pytest.raises(ValueError, match="favorable must be"):
         audit(scores, X, sensitive=sens, favorable="up")
@@ -328,7 +331,7 @@ def model_audit():
         X,
         y,
         sensitive=sens,
-        top_k=0.1,
+        top_fraction=0.1,
         n_bootstrap=200,
         purpose="high-potential shortlist",
         audit_date="2025-02-01",
@@ -419,7 +422,7 @@ def test_audit_with_mitigation_reports_before_and_after(model_audit):
         X,
         y,
         sensitive=sens,
-        top_k=0.1,
+        top_fraction=0.1,
         attributes=["caregiver"],
         n_bootstrap=0,
         proxies=False,

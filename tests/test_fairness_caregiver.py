@@ -56,7 +56,7 @@ def build_world(*, caregiver_effect: bool, n_employees: int = 2_000, seed: int =
         statements=statements,
         employees=org.employees,
         job_events=org.job_events,
-        catalog=org.catalog,
+        course_catalog=org.catalog,
         features=hris + NAIVE + NORMALIZED,
         show_progress=False,
     )
@@ -93,7 +93,7 @@ def check(world: dict, **kwargs):
 @pytest.fixture(scope="module")
 def effect():
     world = build_world(caregiver_effect=True)
-    return world, check(world, top_k=0.1, audit_date="2024-06-15")
+    return world, check(world, top_fraction=0.1, audit_date="2024-06-15")
 
 
 def test_naive_agility_model_flags_caregivers_and_the_fix_restores_parity(effect):
@@ -172,6 +172,7 @@ def test_caregiver_check_refuses_bad_inputs(effect):
         caregiver_hours(object(), X, sensitive=world["sensitive"])
 
 
+@pytest.mark.statistical
 @pytest.mark.slow
 def test_without_the_effect_nothing_is_flagged():
     world = build_world(caregiver_effect=False)

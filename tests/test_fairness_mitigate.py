@@ -96,7 +96,7 @@ def test_mitigation_on_given_fit_rows_and_errors(biased):
         y_fit=y[half],
         sensitive=sens,
         attribute="sex",
-        top_k=0.2,
+        top_fraction=0.2,
     )
     assert result.n_fit == int(half.sum()) and result.n_eval == int((~half).sum())
     assert result.decision.startswith("top 0.2")

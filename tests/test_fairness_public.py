@@ -41,7 +41,9 @@ def ibm(shared_data):
         bunch.data[train], bunch.target[train]
     )
     X, y = bunch.data[~train], bunch.target[~train]
-    result = audit(model, X, y, sensitive=sensitive, top_k=0.2, n_bootstrap=300, random_state=0)
+    result = audit(
+        model, X, y, sensitive=sensitive, top_fraction=0.2, n_bootstrap=300, random_state=0
+    )
     return bunch, sensitive, model, X, y, result
 
 

@@ -40,8 +40,8 @@ def rows():
 
 def test_report_metadata_moves_to_the_report_with_the_same_bytes(rows):
     X, sens = rows
-    given = audit("score", X, sensitive=sens, top_k=0.2, n_bootstrap=20, **METADATA)
-    plain = audit("score", X, sensitive=sens, top_k=0.2, n_bootstrap=20)
+    given = audit("score", X, sensitive=sens, top_fraction=0.2, n_bootstrap=20, **METADATA)
+    plain = audit("score", X, sensitive=sens, top_fraction=0.2, n_bootstrap=20)
     assert given.metadata == AuditMetadata(**METADATA)
     assert plain.metadata == AuditMetadata()
     assert plain.to_json(metadata=AuditMetadata(**METADATA)) == given.to_json()
@@ -86,9 +86,11 @@ def test_audit_takes_mitigation_and_proxy_results():
     model = HighPotential(
         n_estimators=30, max_depth=3, calibration_cv=None, random_state=0, n_jobs=1
     ).fit(X, y)
-    common = {"sensitive": sens, "top_k": 0.1, "n_bootstrap": 0, "random_state": 0}
+    common = {"sensitive": sens, "top_fraction": 0.1, "n_bootstrap": 0, "random_state": 0}
     inline = audit(model, X, y, mitigation="threshold_optimizer", **common)
-    m = mitigate(model, X, y, sensitive=sens, attribute="caregiver", top_k=0.1, random_state=0)
+    m = mitigate(
+        model, X, y, sensitive=sens, attribute="caregiver", top_fraction=0.1, random_state=0
+    )
     table = proxy_analysis(X, sensitive=sens, model=model)
     given = audit(model, X, y, mitigation=[m], proxies=table, **common)
     assert [r.to_dict() for r in given.mitigation] == [r.to_dict() for r in inline.mitigation]
@@ -97,7 +99,7 @@ def test_audit_takes_mitigation_and_proxy_results():
     scores = model.predict_proba(X)[:, 1]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        only = audit(scores, X, sensitive=sens, top_k=0.1, n_bootstrap=0, mitigation=m)
+        only = audit(scores, X, sensitive=sens, top_fraction=0.1, n_bootstrap=0, mitigation=m)
     assert only.mitigation == [m]
     # the positional form of proxy_analysis still works and agrees
     pd.testing.assert_frame_equal(proxy_analysis(X, sens, model=model), table)

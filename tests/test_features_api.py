@@ -145,7 +145,7 @@ def _all_tables(org):
         reviews=org.reviews,
         competency_ratings=org.competency_ratings,
         job_events=org.job_events,
-        catalog=org.catalog,
+        course_catalog=org.catalog,
     )
 
 

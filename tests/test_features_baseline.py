@@ -191,7 +191,7 @@ def _build(st=None, emp=None, cat="default", sp=None, **kw) -> pd.DataFrame:
         spine() if sp is None else sp,
         statements=statements(statement_rows()) if st is None else st,
         employees=employees() if emp is None else emp,
-        catalog=learning_catalog() if isinstance(cat, str) else cat,
+        course_catalog=learning_catalog() if isinstance(cat, str) else cat,
         show_progress=False,
         **kw,
     )
@@ -379,7 +379,9 @@ def test_duckdb_relations_run_the_same_sql_lazily(X):
 
     con = duckdb.connect()
     tables = dict(
-        statements=statements(statement_rows()), employees=employees(), catalog=learning_catalog()
+        statements=statements(statement_rows()),
+        employees=employees(),
+        course_catalog=learning_catalog(),
     )
     rel = {
         k: con.from_arrow(pyarrow_from_pandas(v, preserve_index=False)) for k, v in tables.items()
@@ -404,42 +406,24 @@ def _same(got: pd.DataFrame, expected: pd.DataFrame) -> None:
 
 @pytest.mark.spark
 @pytest.mark.slow
-def test_spark_agrees(X):
-    pytest.importorskip("pyspark")
-    from pyspark.sql import SparkSession
-
+def test_spark_agrees(X, spark_session):
     from talentml.features._frame import SparkSQLSession
 
-    spark = (
-        SparkSession.builder.master("local[2]")
-        .appName("talentml-baseline-test")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.sql.session.timeZone", "America/Los_Angeles")
-        .getOrCreate()
+    spark = spark_session
+    spark.conf.set("spark.sql.session.timeZone", "America/Los_Angeles")
+    to_spark = SparkSQLSession(spark)._from_arrow
+    tables = dict(
+        statements=statements(statement_rows()),
+        employees=employees(),
+        course_catalog=learning_catalog(),
     )
-    spark.sparkContext.setLogLevel("ERROR")
-    try:
-        to_spark = SparkSQLSession(spark)._from_arrow
-        tables = dict(
-            statements=statements(statement_rows()),
-            employees=employees(),
-            catalog=learning_catalog(),
-        )
-        frames = {
-            k: to_spark(pyarrow_from_pandas(v, preserve_index=False)) for k, v in tables.items()
-        }
-        got = build(
-            to_spark(pyarrow_from_pandas(spine(), preserve_index=False)),
-            learning_since=SINCE,
-            features=BASELINE + EXTRA,
-            **frames,
-        ).toPandas()
-    finally:
-        spark.stop()
+    frames = {k: to_spark(pyarrow_from_pandas(v, preserve_index=False)) for k, v in tables.items()}
+    got = build(
+        to_spark(pyarrow_from_pandas(spine(), preserve_index=False)),
+        learning_since=SINCE,
+        features=BASELINE + EXTRA,
+        **frames,
+    ).toPandas()
     _same(got, X[["employee_id", "as_of", *EXTRA, *BASELINE]])
 
 
@@ -510,6 +494,7 @@ def test_catalog_entries_and_templates():
 
 
 # ---------------------------------------------------------------- the no-effect control
+@pytest.mark.statistical
 @pytest.mark.slow
 def test_no_signal_without_disengagement():
     """A model on the baseline features alone: AUC within 0.03 of 0.5 when the simulator's
@@ -528,16 +513,16 @@ def test_no_signal_without_disengagement():
         show_progress=False,
     )
     ingested = tml.xapi.ingest(
-        org.raw_statements, identities=org.identities, secret=SIMULATION_SECRET, progress=False
+        org.raw_statements, identities=org.identities, secret=SIMULATION_SECRET, show_progress=False
     )
-    stmts = tml.xapi.ActivityResolver().fit(ingested, catalog=org.catalog).apply(ingested)
+    stmts = tml.xapi.ActivityResolver().fit(ingested, course_catalog=org.catalog).apply(ingested)
     sp = tml.features.make_spine(org.employees, start="2022-07-01", end="2025-06-30", freq="MS")
     Xs = build(
         sp,
         statements=stmts,
         employees=org.employees,
         job_events=org.job_events,
-        catalog=org.catalog,
+        course_catalog=org.catalog,
         learning_since="2022-01-01",
         features="learning_baseline",
         show_progress=False,

@@ -14,6 +14,9 @@ import pytest
 import talentml as tml
 from talentml.datasets import SIMULATION_SECRET
 
+# the simulator's planted effects, seen through the features (run once: see conftest.py)
+pytestmark = pytest.mark.statistical
+
 
 @pytest.fixture(scope="module")
 def features(org):
@@ -28,7 +31,7 @@ def features(org):
         reviews=org.reviews,
         competency_ratings=org.competency_ratings,
         job_events=org.job_events,
-        catalog=org.catalog,
+        course_catalog=org.catalog,
     )
     people = org.employees[["employee_id", "hire_date", "termination_date", "termination_type"]]
     return X.merge(people, on="employee_id", how="left")
@@ -100,7 +103,7 @@ def test_no_effect_in_the_null_world(org_null):
         spine,
         statements=statements,
         employees=org_null.employees,
-        catalog=org_null.catalog,
+        course_catalog=org_null.catalog,
         features=["offhours_share_90d", "n_statements_90d"],
     ).merge(org_null.sensitive[["employee_id", "caregiver"]], on="employee_id")
     share = X[X["n_statements_90d"] >= 5].groupby("caregiver")["offhours_share_90d"].mean()

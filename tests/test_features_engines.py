@@ -13,7 +13,14 @@ import talentml as tml
 from talentml._compat import pyarrow_from_pandas
 from talentml.datasets import SIMULATION_SECRET, simulate_workforce
 
-TABLES = ("statements", "employees", "reviews", "competency_ratings", "job_events", "catalog")
+TABLES = (
+    "statements",
+    "employees",
+    "reviews",
+    "competency_ratings",
+    "job_events",
+    "course_catalog",
+)
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +37,7 @@ def world():
         "reviews": org.reviews,
         "competency_ratings": org.competency_ratings,
         "job_events": org.job_events,
-        "catalog": org.catalog,
+        "course_catalog": org.catalog,
     }
     spine = tml.features.make_spine(org.employees, start="2024-04-01", end="2024-12-01", freq="2MS")
     expected = tml.features.build(spine, **tables)
@@ -114,26 +121,11 @@ def test_engine_duckdb_is_the_pandas_default(world):
     pd.testing.assert_frame_equal(got, expected)
 
 
-@pytest.fixture(scope="module")
-def spark():
-    pytest.importorskip("pyspark")
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("talentml-features-test")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        # a session time zone far from UTC: results must not depend on it
-        .config("spark.sql.session.timeZone", "America/Los_Angeles")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
+@pytest.fixture
+def spark(spark_session):
+    # a session time zone far from UTC: results must not depend on it
+    spark_session.conf.set("spark.sql.session.timeZone", "America/Los_Angeles")
+    return spark_session
 
 
 @pytest.mark.spark

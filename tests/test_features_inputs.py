@@ -196,7 +196,11 @@ def _partial_build(catalog_table=CATALOG, tz=("Europe/Berlin", None, "UTC", "UTC
     emp = _emp(list(tz))
     spine = make_spine(emp, start="2024-03-01", end="2024-03-01", freq="D")
     return build(
-        spine, statements=_stmts(ROWS), employees=emp, catalog=catalog_table, features=SELECTED
+        spine,
+        statements=_stmts(ROWS),
+        employees=emp,
+        course_catalog=catalog_table,
+        features=SELECTED,
     )
 
 
@@ -254,7 +258,7 @@ def test_absent_catalog_columns_leave_out_only_their_features(caplog):
     )
     # an empty column is no better than an absent one
     empty = CATALOG.assign(voluntary=pd.array([None] * 3, dtype="boolean"))
-    rep = build_report(statements=_stmts(ROWS), employees=_emp(["UTC"]), catalog=empty)
+    rep = build_report(statements=_stmts(ROWS), employees=_emp(["UTC"]), course_catalog=empty)
     assert rep.set_index("name").loc["voluntary_share_30d", "reason"] == (
         "catalog.voluntary is empty (all 3 values missing)"
     )
@@ -307,7 +311,7 @@ def partial_world():
     tables = dict(
         statements=statements,
         employees=emp,
-        catalog=cat,
+        course_catalog=cat,
         job_events=org.job_events,
         reviews=org.reviews,
         competency_ratings=org.competency_ratings,
@@ -388,31 +392,13 @@ def test_partial_inputs_agree_on_polars_and_duckdb(partial_world):
 
 @pytest.mark.spark
 @pytest.mark.slow
-def test_partial_inputs_agree_on_spark(partial_world):
-    pytest.importorskip("pyspark")
-    from pyspark.sql import SparkSession
-
+def test_partial_inputs_agree_on_spark(partial_world, spark_session):
     from talentml.features._frame import SparkSQLSession
 
-    spark = (
-        SparkSession.builder.master("local[2]")
-        .appName("talentml-features-inputs")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("ERROR")
+    spark = spark_session
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
     spine, tables, X = partial_world
-    try:
-        to_spark = SparkSQLSession(spark)._from_arrow
-        frames = {
-            k: to_spark(pyarrow_from_pandas(v, preserve_index=False)) for k, v in tables.items()
-        }
-        got = build(to_spark(pyarrow_from_pandas(spine, preserve_index=False)), **frames)
-        _same(got.toPandas(), X)
-    finally:
-        spark.stop()
+    to_spark = SparkSQLSession(spark)._from_arrow
+    frames = {k: to_spark(pyarrow_from_pandas(v, preserve_index=False)) for k, v in tables.items()}
+    got = build(to_spark(pyarrow_from_pandas(spine, preserve_index=False)), **frames)
+    _same(got.toPandas(), X)

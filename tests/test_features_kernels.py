@@ -80,7 +80,7 @@ def test_parts_side_by_side_give_the_same_features(monkeypatch):
         reviews=org.reviews,
         competency_ratings=org.competency_ratings,
         job_events=org.job_events,
-        catalog=org.catalog,
+        course_catalog=org.catalog,
     )
     monkeypatch.setattr(_build, "CHUNK_STATEMENTS", max(2, len(statements) // 3))
     one = tml.features.build(spine, **tables)

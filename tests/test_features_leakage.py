@@ -309,7 +309,7 @@ def test_future_statements_never_change_learning_features(past, future, other_fu
     kw = dict(
         employees=employees,
         job_events=job_events,
-        catalog=CATALOG,
+        course_catalog=CATALOG,
         features=["learning", "learning_baseline"],
     )
     one = _build(spine, statements=_statements(past + future), **kw)

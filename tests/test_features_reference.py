@@ -525,7 +525,7 @@ def test_every_feature_matches_the_reference(small_org):
         reviews=org.reviews,
         competency_ratings=org.competency_ratings,
         job_events=org.job_events,
-        catalog=org.catalog,
+        course_catalog=org.catalog,
     )
     built = tml.features.build(spine, statements=statements, employees=org.employees, **tables)
     expected = reference(
@@ -565,7 +565,7 @@ def test_other_windows_and_off_midnight_cutoffs(small_org):
         reviews=org.reviews,
         competency_ratings=org.competency_ratings,
         job_events=org.job_events,
-        catalog=org.catalog,
+        course_catalog=org.catalog,
         windows=windows,
     )
     expected = reference(

@@ -118,7 +118,7 @@ def test_assignment_statements_are_valid_and_identify_learners_like_the_lms(worl
     assert ready["statement_id"].tolist() == [statement_id(k) for k in ready["action_key"]]
     # ingested with the organization's identities, each statement lands on its employee
     ingested = tml.xapi.ingest(
-        statements, identities=world.org.identities, secret=SIMULATION_SECRET, progress=False
+        statements, identities=world.org.identities, secret=SIMULATION_SECRET, show_progress=False
     )
     assert ingested.report.accepted == len(statements)
     got = ingested.statements.set_index("statement_id")["employee_id"].astype(str)
@@ -131,7 +131,7 @@ def test_assignment_statements_are_valid_and_identify_learners_like_the_lms(worl
         mail.loc[mail["status"] == "ready", "statement"].tolist(),
         identities=world.org.identities,
         secret=SIMULATION_SECRET,
-        progress=False,
+        show_progress=False,
     )
     assert set(again.statements["employee_id"].astype(str)) == set(ready["employee_id"])
     # an employee missing from the directory is reported, not dropped silently
@@ -153,7 +153,7 @@ def test_assignments_reach_ralph_exactly_once(world, actions, tmp_path_factory) 
             client = LRSClient(
                 proxy.endpoint,
                 auth=ralph.credentials("loop"),
-                progress=False,
+                show_progress=False,
                 sleep=SleepRecorder(),
                 session=local_session(),
             )
@@ -170,7 +170,10 @@ def test_assignments_reach_ralph_exactly_once(world, actions, tmp_path_factory) 
         assert RULES.evaluate(X, competency_ratings=world.org.competency_ratings, store=store).empty
         assert store.pending("xapi", actions=["enroll"]).empty
         client = LRSClient(
-            ralph.endpoint, auth=ralph.credentials("loop"), progress=False, session=local_session()
+            ralph.endpoint,
+            auth=ralph.credentials("loop"),
+            show_progress=False,
+            session=local_session(),
         )
         rerun = emit_xapi(actions, client, actors=world.org.hris_identities, store=store)
         assert (

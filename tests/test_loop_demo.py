@@ -54,7 +54,7 @@ def X(demo) -> pd.DataFrame:
         reviews=demo["reviews"],
         competency_ratings=demo["competency_ratings"],
         job_events=demo["job_events"],
-        catalog=demo["catalog"],
+        course_catalog=demo["catalog"],
     )
 
 
@@ -66,7 +66,7 @@ def test_flags_nine_box_and_bench_on_the_demo_output(demo, X) -> None:
         model_score="potential_latest",
         manager_rating="rating_latest",
         statements=demo["statements"],
-        catalog=demo["catalog"],
+        course_catalog=demo["catalog"],
     )
     assert {"top_rating_noncompliant", "hidden_gem"} <= set(flags["flag"])
     grid = nine_box(X, potential=X["potential_latest"], agility="agility_standard_365d")
@@ -97,7 +97,7 @@ def test_rules_on_the_demo_output(demo, X) -> None:
         ]
     )
     actions = rules.evaluate(
-        X, competency_ratings=demo["competency_ratings"], catalog=demo["catalog"]
+        X, competency_ratings=demo["competency_ratings"], course_catalog=demo["catalog"]
     )
     assert len(actions) > 0
     assert actions["title"].eq("Project Management Foundations").all()  # from the catalog

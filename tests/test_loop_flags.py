@@ -69,7 +69,7 @@ def test_flags_match_their_definitions_row_by_row(world, model_view) -> None:
         X,
         model_score=model_view,
         statements=world.statements,
-        catalog=world.org.catalog,
+        course_catalog=world.org.catalog,
         employees=world.org.employees,
     )
     assert set(flags["flag"]) <= set(FLAGS)
@@ -111,7 +111,7 @@ def test_flags_match_their_definitions_row_by_row(world, model_view) -> None:
 
 def test_evidence_quotes_the_facts(world) -> None:
     X = world.X
-    flags = calibration_flags(X, statements=world.statements, catalog=world.org.catalog)
+    flags = calibration_flags(X, statements=world.statements, course_catalog=world.org.catalog)
     rows = X.set_index(["employee_id", "as_of"])
     for rec in flags.itertuples(index=False):
         row = rows.loc[(rec.employee_id, rec.as_of)]

@@ -152,7 +152,7 @@ def test_actions_of_one_as_of_are_the_firings_times_the_actions(world, rules, th
         X,
         competency_ratings=world.org.competency_ratings,
         scores={"flight_risk": world.flight_risk[X.index]},
-        catalog=world.org.catalog,
+        course_catalog=world.org.catalog,
     )
     assert list(actions.columns) == list(ACTION_COLUMNS)
     fired = {(r, e) for r, e, a in _brute_force(world, threshold) if a == t}

@@ -33,7 +33,7 @@ def small_world() -> World:
         n_employees=300, start="2023-01-01", end="2025-06-30", random_state=7, show_progress=False
     )
     result = tml.xapi.ingest(
-        org.raw_statements, identities=org.identities, secret=SIMULATION_SECRET, progress=False
+        org.raw_statements, identities=org.identities, secret=SIMULATION_SECRET, show_progress=False
     )
     spine = tml.features.make_spine(org.employees, start=AS_OF[0], end=AS_OF[-1], freq="MS")
     X = tml.features.build(
@@ -43,7 +43,7 @@ def small_world() -> World:
         reviews=org.reviews,
         competency_ratings=org.competency_ratings,
         job_events=org.job_events,
-        catalog=org.catalog,
+        course_catalog=org.catalog,
     )
     risk = org.truth.exit_probability(X[["employee_id", "as_of"]], "180D")
     return World(org=org, statements=result.statements, X=X, flight_risk=risk.rename("flight_risk"))

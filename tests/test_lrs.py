@@ -65,7 +65,7 @@ class World:
     def client(
         self, user: str = "main", *, endpoint: str | None = None, **kwargs: Any
     ) -> LRSClient:
-        kwargs.setdefault("progress", False)
+        kwargs.setdefault("show_progress", False)
         kwargs.setdefault("backoff_factor", 0.25)
         kwargs.setdefault("sleep", SleepRecorder())
         return LRSClient(
@@ -117,7 +117,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             with LRSClient(
                 ralph.endpoint,
                 auth=ralph.credentials(user),
-                progress=False,
+                show_progress=False,
                 session=local_session(),
             ) as c:
                 report = c.post_statements(statements, batch_size=len(statements))
@@ -148,7 +148,7 @@ class TestFilters:
 
     @pytest.mark.parametrize("value", ["2024-03-05T10:00:00", datetime(2024, 3, 5)])
     def test_naive_times_are_refused_before_any_request(self, value: Any) -> None:
-        client = LRSClient(NOWHERE, progress=False)
+        client = LRSClient(NOWHERE, show_progress=False)
         with pytest.raises(ValueError, match="`since` must be timezone-aware"):
             client.iter_statements(since=value)
         assert client.n_requests == 0
@@ -240,7 +240,7 @@ class TestCursorAndClientBasics:
             _ = BearerToken(lambda: None).token  # type: ignore[arg-type,return-value]
 
     def test_write_input_is_checked_before_sending(self) -> None:
-        client = LRSClient(NOWHERE, progress=False)
+        client = LRSClient(NOWHERE, show_progress=False)
         statement = make_statements(1, seed=1)[0]
         with pytest.raises(ValueError, match=r"statements #0 and #2 share the id"):
             client.post_statements([statement, make_statements(1, seed=2)[0], statement])
@@ -400,9 +400,9 @@ class TestRead:
         assert [without_lrs_fields(s) for s in got] == originals
 
     def test_progress_bar(self, world: World, capsys: pytest.CaptureFixture[str]) -> None:
-        list(world.client(progress=True).iter_statements(limit=500))
+        list(world.client(show_progress=True).iter_statements(limit=500))
         assert "LRS statements" in capsys.readouterr().err
-        list(world.client(progress=True).iter_statements(limit=500, progress=False))
+        list(world.client(show_progress=True).iter_statements(limit=500, show_progress=False))
         list(world.client().iter_statements(limit=500))
         assert capsys.readouterr().err == ""
 
@@ -519,7 +519,7 @@ class TestResume:
 @pytest.mark.lrs
 class TestAuth:
     def test_wrong_password(self, world: World) -> None:
-        client = LRSClient(world.ralph.endpoint, auth=("main", "wrong"), progress=False)
+        client = LRSClient(world.ralph.endpoint, auth=("main", "wrong"), show_progress=False)
         with pytest.raises(LRSAuthError, match=r"refused \(401\)") as info:
             list(client.iter_statements())
         assert info.value.status_code == 401 and client.n_requests == 1
@@ -532,7 +532,7 @@ class TestAuth:
             client_secret=world.idp.client_secret,
             scope="all",
         )
-        client = LRSClient(world.ralph.endpoint, auth=auth, progress=False)
+        client = LRSClient(world.ralph.endpoint, auth=auth, show_progress=False)
         assert ids(list(client.iter_statements())) == ids(world.generated)
         assert auth.n_fetched == 1 and world.idp.n_issued == issued_before + 1
 
@@ -543,16 +543,16 @@ class TestAuth:
             client_id=world.idp.client_id,
             client_secret=world.idp.client_secret,
         )
-        client = LRSClient(world.ralph.endpoint, auth=auth, progress=False)
+        client = LRSClient(world.ralph.endpoint, auth=auth, show_progress=False)
         assert len(list(client.iter_statements(limit=0))) == N_GENERATED
         assert auth.n_fetched == 2 and client.n_requests == 2 and client.n_retries == 0
 
     def test_fixed_bearer_tokens(self, world: World) -> None:
         good = world.idp.mint(subject="analyst", expires_in=300)
-        client = LRSClient(world.ralph.endpoint, auth=BearerToken(good), progress=False)
+        client = LRSClient(world.ralph.endpoint, auth=BearerToken(good), show_progress=False)
         assert len(list(client.iter_statements(limit=0))) == N_GENERATED
         expired = world.idp.mint(subject="analyst", expires_in=-300)
-        client = LRSClient(world.ralph.endpoint, auth=BearerToken(expired), progress=False)
+        client = LRSClient(world.ralph.endpoint, auth=BearerToken(expired), show_progress=False)
         with pytest.raises(LRSAuthError, match="401"):
             list(client.iter_statements())
         assert client.n_requests == 1
@@ -561,7 +561,7 @@ class TestAuth:
         auth = OAuth2ClientCredentials(
             world.idp.token_url, client_id=world.idp.client_id, client_secret="wrong"
         )
-        client = LRSClient(world.ralph.endpoint, auth=auth, progress=False)
+        client = LRSClient(world.ralph.endpoint, auth=auth, show_progress=False)
         with pytest.raises(LRSAuthError, match="token endpoint .* answered 401"):
             list(client.iter_statements())
 

@@ -17,7 +17,8 @@ from sklearn.pipeline import make_pipeline
 
 import talentml as tml
 from talentml.datasets import SIMULATION_SECRET
-from talentml.models._backtest import Backtest, TimeSplit, _censor_at, backtest
+from talentml.labels import censor_at
+from talentml.models._backtest import Backtest, TimeSplit, backtest
 from talentml.models._evaluate import evaluate
 
 matplotlib.use("Agg")
@@ -165,7 +166,7 @@ def test_training_labels_are_censored_at_T():
         index=X.index,
     )
     T = START + 200 * DAY
-    out = _censor_at(y, X, np.arange(4), T, "as_of")
+    out = censor_at(y, X, np.arange(4), T, time_column="as_of")
     # exits known by T stay; an exit after T becomes a censoring at T
     assert out["duration_days"].tolist() == [50.0, 200.0, 30.0, 100.0]
     assert out["event"].tolist() == [1, 0, 1, 0]
@@ -178,7 +179,7 @@ def test_training_labels_are_censored_at_T():
             "observed": [True, True, False, False],
         }
     )
-    out = _censor_at(ramp, X, np.arange(4), T, "as_of")
+    out = censor_at(ramp, X, np.arange(4), T)
     # productive by T: kept; productive after T: not yet at T (lower bound up to T)
     assert out["lower_days"].tolist() == [30.0, 150.0, 200.0, 30.0]
     assert out["upper_days"].tolist() == [60.0, np.inf, np.inf, np.inf]
@@ -267,7 +268,7 @@ def sim():
         reviews=org.reviews,
         competency_ratings=org.competency_ratings,
         job_events=org.job_events,
-        catalog=org.catalog,
+        course_catalog=org.catalog,
     )
     key = ["employee_id", "as_of"]
     X = spine[key].merge(X_all, on=key, how="left").set_axis(spine.index)

@@ -487,6 +487,7 @@ def test_ramp_up_bounds_are_checked():
 
 
 # ------------------------------------------------------------------------- simulator
+@pytest.mark.statistical
 @pytest.mark.slow
 def test_flight_risk_on_simulator_features_later_cutoffs(org):
     """Train on cutoffs whose horizon closed before 2025-01-01, test on cutoffs after it."""
@@ -504,7 +505,7 @@ def test_flight_risk_on_simulator_features_later_cutoffs(org):
         reviews=org.reviews,
         job_events=org.job_events,
         competency_ratings=org.competency_ratings,
-        catalog=org.catalog,
+        course_catalog=org.catalog,
         show_progress=False,
     )
     y = tml.labels.flight_risk(spine, org.employees, horizon="180D")

@@ -155,9 +155,9 @@ def test_decile_table_hand_computed():
 def test_lift_hand_computed_and_bounded():
     y = np.array([1, 0, 0, 0, 0, 0, 0, 0, 0, 1])
     p = np.linspace(1, 0.1, 10)
-    assert lift_at(y, p, top=0.1) == pytest.approx(5.0)  # 1 of 1 vs 2 of 10
-    assert lift_at(y, p, top=1.0) == pytest.approx(1.0)
-    assert lift_at(y, -p, top=0.1) == pytest.approx(5.0)  # the last row is an event too
+    assert lift_at(y, p, top_fraction=0.1) == pytest.approx(5.0)  # 1 of 1 vs 2 of 10
+    assert lift_at(y, p, top_fraction=1.0) == pytest.approx(1.0)
+    assert lift_at(y, -p, top_fraction=0.1) == pytest.approx(5.0)  # the last row is an event too
     with pytest.raises(ValueError, match="single class"):
         lift_at(np.zeros(10), p)
 
@@ -175,9 +175,11 @@ def test_lift_does_not_depend_on_row_order(rows, top, rnd):
         return
     order = list(range(len(rows)))
     rnd.shuffle(order)
-    assert lift_at(y, p, top=top) == pytest.approx(lift_at(y[order], p[order], top=top))
-    assert lift_at(y, p, top=top) <= 1 / (y.mean() * 1) + 1e-9
-    assert lift_at(y, p, top=top) <= 1 / top + 1e-9
+    assert lift_at(y, p, top_fraction=top) == pytest.approx(
+        lift_at(y[order], p[order], top_fraction=top)
+    )
+    assert lift_at(y, p, top_fraction=top) <= 1 / (y.mean() * 1) + 1e-9
+    assert lift_at(y, p, top_fraction=top) <= 1 / top + 1e-9
 
 
 # --------------------------------------------------------------------- right-censored
@@ -389,7 +391,7 @@ def test_bootstrap_binary_scores_equal_repeated_rows(seed, n, top):
     rep = np.repeat(np.arange(n), w.astype(int))
     yr, pr = y[rep], p[rep]
     assume_both = len(np.unique(yr)) == 2
-    got = _BinaryScores(y, p, n_bins=10, top=top).values(w)
+    got = _BinaryScores(y, p, n_bins=10, top_fraction=top).values(w)
     if len(rep) == 0:
         assert got == {}
         return
@@ -403,6 +405,6 @@ def test_bootstrap_binary_scores_equal_repeated_rows(seed, n, top):
     else:
         assert math.isnan(got["roc_auc"])
     if yr.sum() > 0:
-        assert got["lift"] == pytest.approx(lift_at(yr, pr, top=top), abs=1e-12)
+        assert got["lift"] == pytest.approx(lift_at(yr, pr, top_fraction=top), abs=1e-12)
     else:
         assert math.isnan(got["lift"])

@@ -197,7 +197,7 @@ def flight_features(small_org):
         reviews=org.reviews,
         competency_ratings=org.competency_ratings,
         job_events=org.job_events,
-        catalog=org.catalog,
+        course_catalog=org.catalog,
         learning_since=org.start,
     )
     y = tml.labels.flight_risk(spine, org.employees, horizon="180D")
@@ -205,6 +205,7 @@ def flight_features(small_org):
     return X, y, oracle
 
 
+@pytest.mark.statistical
 @pytest.mark.slow
 def test_flight_risk_backtest_against_the_oracle(flight_features):
     """Trained on cutoffs whose horizon closed before T, scored after T, next to the oracle.

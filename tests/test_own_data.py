@@ -71,11 +71,13 @@ def flow(shared_data):
     actors = first.actors()
     ing = first.map_identities(PEOPLE)
     catalog = tml.xapi.infer_catalog(ing)
-    resolver = tml.xapi.ActivityResolver().fit(ing, catalog=catalog)
+    resolver = tml.xapi.ActivityResolver().fit(ing, course_catalog=catalog)
     statements = resolver.apply(ing.statements)
     cutoffs = pd.DataFrame({"as_of": pd.date_range("2020-02-11", "2020-02-26", tz="UTC")})
     spine = tml.features.make_spine(employees, cutoffs=cutoffs)
-    X = tml.features.build(spine, statements=statements, employees=employees, catalog=catalog)
+    X = tml.features.build(
+        spine, statements=statements, employees=employees, course_catalog=catalog
+    )
     return {
         "coerced": coerced,
         "employees": employees,
@@ -153,7 +155,7 @@ def test_features_are_computed_where_inputs_allow_and_missing_elsewhere(flow):
     X, spine = flow["X"], flow["spine"]
     assert len(X) == len(spine) == 8 * 16
     report = tml.features.build_report(
-        statements=flow["statements"], employees=flow["employees"], catalog=flow["catalog"]
+        statements=flow["statements"], employees=flow["employees"], course_catalog=flow["catalog"]
     )
     catalog = tml.features.catalog()
     learning = set(catalog.loc[catalog["family"] == "learning", "name"])

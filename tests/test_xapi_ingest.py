@@ -541,18 +541,18 @@ def test_ingest_from_a_real_lrs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         statements.append(voiding(statements[5]["id"], 1))
         auth = ralph.credentials("main")
         with LRSClient(
-            ralph.endpoint, auth=auth, progress=False, session=local_session()
+            ralph.endpoint, auth=auth, show_progress=False, session=local_session()
         ) as client:
             client.post_statements(statements, batch_size=len(statements))
         with LRSClient(
-            ralph.endpoint, auth=auth, progress=False, session=local_session()
+            ralph.endpoint, auth=auth, show_progress=False, session=local_session()
         ) as client:
             direct = ingest(client, secret=SECRET)
             assert client.version is None and _header_version(client) is None
         headers = {"X-Experience-API-Version": "1.0.3"}
         with FaultProxy(ralph.base_url, extra_headers=headers) as proxy:
             with LRSClient(
-                proxy.endpoint, auth=auth, progress=False, session=local_session()
+                proxy.endpoint, auth=auth, show_progress=False, session=local_session()
             ) as client:
                 result = ingest(client, secret=SECRET, filters={"limit": 7})
                 assert _header_version(client) == "1.0.3"

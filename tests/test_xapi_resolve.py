@@ -134,7 +134,7 @@ def ingested():
 @pytest.fixture
 def hard(ingested):
     """The ingest of the hard cases and a resolver fitted on it (fresh for every test)."""
-    return ingested, ActivityResolver().fit(ingested, catalog=CATALOG)
+    return ingested, ActivityResolver().fit(ingested, course_catalog=CATALOG)
 
 
 def _truth() -> dict[str, str]:
@@ -221,9 +221,9 @@ def test_same_input_same_output_in_any_row_order(hard) -> None:
     _, resolver = hard
     shuffled = ingest(_statements(seed=7), secret=SECRET)
     other = ActivityResolver().fit(
-        shuffled.statements.sample(frac=1.0, random_state=3), catalog=CATALOG.iloc[::-1]
+        shuffled.statements.sample(frac=1.0, random_state=3), course_catalog=CATALOG.iloc[::-1]
     )
-    fresh = ActivityResolver().fit(ingest(_statements(), secret=SECRET), catalog=CATALOG)
+    fresh = ActivityResolver().fit(ingest(_statements(), secret=SECRET), course_catalog=CATALOG)
     pd.testing.assert_frame_equal(other.to_frame(), fresh.to_frame())
     assert other.mapping() == fresh.mapping()
     assert list(fresh.to_frame().columns) == list(MERGE_COLUMNS)
@@ -231,7 +231,7 @@ def test_same_input_same_output_in_any_row_order(hard) -> None:
 
 def test_round_trips_keep_decisions(hard, tmp_path) -> None:
     result, _ = hard
-    resolver = ActivityResolver().fit(result, catalog=CATALOG)
+    resolver = ActivityResolver().fit(result, course_catalog=CATALOG)
     resolver.accept(f"{LMS}/mod/scorm/view.php?id=57", f"{LMS}/course/golf-explained")
     resolver.override({"https://b.example/course/python": "https://lms.acme.example/course/py201"})
     expected = resolver.mapping()
@@ -259,7 +259,7 @@ def test_round_trips_keep_decisions(hard, tmp_path) -> None:
 
 def test_review_a_table_edited_by_a_person(hard) -> None:
     result, _ = hard
-    resolver = ActivityResolver().fit(result, catalog=CATALOG)
+    resolver = ActivityResolver().fit(result, course_catalog=CATALOG)
     table = resolver.to_frame()
     edited = table.copy()
     opaque = edited["source_id"] == f"{LMS}/mod/scorm/view.php?id=57"
@@ -279,14 +279,14 @@ def test_review_a_table_edited_by_a_person(hard) -> None:
 
 def test_auto_accept_off_leaves_everything_to_review(hard) -> None:
     result, _ = hard
-    resolver = ActivityResolver(auto_accept=False).fit(result, catalog=CATALOG)
+    resolver = ActivityResolver(auto_accept=False).fit(result, course_catalog=CATALOG)
     assert resolver.mapping() == {}
     assert "accepted" not in set(resolver.to_frame()["status"])
 
 
 def test_overrides_win_and_keep_apart(hard) -> None:
     result, _ = hard
-    resolver = ActivityResolver().fit(result, catalog=CATALOG)
+    resolver = ActivityResolver().fit(result, course_catalog=CATALOG)
     video = "https://video.acme.example/watch/sql-in-10-minutes"
     resolver.override({video: video})  # keep it apart from every merge
     assert video not in resolver.mapping()
@@ -380,7 +380,7 @@ def test_errors_name_the_fix() -> None:
         ActivityResolver().fit(pd.DataFrame({"id": [1]}))
     dup = pd.DataFrame({"activity_id": ["https://a.example/c/golf"] * 2})
     with pytest.raises(ContractError, match=_prefix(MSG_CATALOG_ID)) as err:
-        ActivityResolver().fit(st, catalog=dup)
+        ActivityResolver().fit(st, course_catalog=dup)
     assert "rows [0, 1]" in str(err.value) and "drop_duplicates" in str(err.value)
     for bad in ({"threshold": 0}, {"threshold": 1.5}, {"max_group": 1}):
         with pytest.raises(ValueError):

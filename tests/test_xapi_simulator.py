@@ -109,7 +109,7 @@ def test_alias_truth_matches_what_ingest_accepts(org, ingested) -> None:
 
 @pytest.fixture(scope="module")
 def resolver(org, ingested):
-    return xapi.ActivityResolver().fit(ingested, catalog=org.catalog)
+    return xapi.ActivityResolver().fit(ingested, course_catalog=org.catalog)
 
 
 def test_resolution_recovers_the_video_platform(org, ingested, resolver) -> None:
@@ -151,7 +151,7 @@ def test_resolution_closes_the_voluntary_learning_gap(org, ingested, resolver) -
 
     spine = features.make_spine(org.employees, start="2025-06-01", end="2025-06-01", freq="MS")
     name = "n_voluntary_completions_365d"
-    kwargs = dict(employees=org.employees, catalog=org.catalog, features=[name])
+    kwargs = dict(employees=org.employees, course_catalog=org.catalog, features=[name])
     before = features.build(spine, statements=ingested.statements, **kwargs)[name]
     after = features.build(spine, statements=resolver.apply(ingested), **kwargs)[name]
     assert (after >= before).all()

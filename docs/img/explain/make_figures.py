@@ -58,7 +58,7 @@ def main() -> None:
         reviews=org.reviews,
         competency_ratings=org.competency_ratings,
         job_events=org.job_events,
-        catalog=org.catalog,
+        course_catalog=org.catalog,
     )
     y = tml.labels.flight_risk(spine, org.employees, horizon="180D")
     model = FlightRisk(
@@ -94,13 +94,13 @@ def main() -> None:
     top = int(np.argmax(risk))
     shap.plots.waterfall(sv[top], max_display=10, show=False)
     save("waterfall.png")
-    plot_importance(now, top=12)
+    plot_importance(now, max_display=12)
     save("importance.png")
     plot_importance(now, by="family")
     save("families.png")
     plot_reasons(now, row=top, k=3)
     save("reasons.png")
-    plot_segments(now, "department", top=8)
+    plot_segments(now, "department", max_display=8)
     save("segments.png")
     print(now.top_reasons(3, direction="up").iloc[:3][["code", "text"]].to_string(index=False))  # noqa: T201
 

@@ -54,6 +54,15 @@ class Effects:
     learning_impact_size : float, default 0.25
         Rise of latent performance after completion. In rating points: about 0.5 x this on
         the overall rating and 2.6 x this on the Leadership competency rating.
+    program_retention : bool, default False
+        Completing the Emerging Leaders track multiplies the monthly voluntary exit hazard
+        (engaged and disengaged alike) by ``program_retention_hazard_ratio`` from the first
+        month after completion. Off by default: the organization is then exactly the one
+        simulated without this switch (no extra random draw). The truth is
+        :meth:`Truth.program_retention`.
+    program_retention_hazard_ratio : float, default 0.6
+        The planted hazard ratio of a voluntary exit, completers vs themselves without the
+        track (must be > 0).
 
     Examples
     --------
@@ -77,6 +86,15 @@ class Effects:
     rater_bias_size: float = 0.5
     learning_impact: bool = True
     learning_impact_size: float = 0.25
+    program_retention: bool = False
+    program_retention_hazard_ratio: float = 0.6
+
+    def __post_init__(self) -> None:
+        if not self.program_retention_hazard_ratio > 0:
+            raise ValueError(
+                "program_retention_hazard_ratio must be > 0, got "
+                f"{self.program_retention_hazard_ratio!r}"
+            )
 
     @classmethod
     def from_any(cls, effects: Effects | dict[str, Any] | None) -> Effects:

@@ -342,14 +342,21 @@ class HRSimulator:
                 self._promotions(active, ms)
                 self._leadership_track(active, ms)
             q, h_e, h_d = self._hazards(active, ms)
+            h_e = np.full(len(active), h_e)
+            h_d = np.full(len(active), h_d)
+            if self.fx.program_retention:  # no random draw: off, the world is unchanged
+                done = (p["track_end"][active] >= 0) & (p["track_end"][active] < ms)
+                ratio = np.where(done, self.fx.program_retention_hazard_ratio, 1.0)
+                h_e = np.minimum(h_e * ratio, 1.0)
+                h_d = np.minimum(h_d * ratio, 1.0)
             dis = p["disengaged"][active].copy()
             hazard = np.where(dis, h_d, h_e)
             hz["idx"].append(active)
             hz["month"].append(np.full(len(active), ms, dtype=np.int64))
             hz["disengaged"].append(dis)
             hz["q"].append(q)
-            hz["h_engaged"].append(np.full(len(active), h_e))
-            hz["h_disengaged"].append(np.full(len(active), h_d))
+            hz["h_engaged"].append(h_e)
+            hz["h_disengaged"].append(h_d)
             hz["hazard"].append(hazard)
             ndays = me - ms
             # Exits.

@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 
 from .. import schemas
 from .._pseudonym import actor_ifi, actor_key, email_ifi
+from .._validation import RandomStateLike, derive_seed
 from ..config import configured_secret, show_progress
 from ._catalog import FIRST_NAMES, LAST_NAMES, LMS_HOME, LOCATIONS, VIDEO_HOME, build_catalog
 from ._effects import Effects
@@ -189,7 +190,7 @@ def simulate_workforce(
     n_employees: int = 2_000,
     start: str | pd.Timestamp = "2023-01-01",
     end: str | pd.Timestamp = "2025-12-31",
-    random_state: int | None = 0,
+    random_state: RandomStateLike = 0,
     effects: Effects | dict | None = None,
     *,
     secret: str | None = None,
@@ -214,7 +215,7 @@ def simulate_workforce(
         Headcount at ``start``; leavers are replaced and the organization grows ~2% a year.
     start, end : str or Timestamp, default "2023-01-01" and "2025-12-31"
         The simulated window (UTC). Learning records and reviews exist inside it.
-    random_state : int or None, default 0
+    random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default 0
         Seed; the same seed gives the same organization, tables and statements.
     effects : Effects, dict or None
         Effects to plant; a dict overrides the defaults, e.g. ``{"caregiver_hours": False}``.
@@ -261,7 +262,7 @@ def simulate_workforce(
     fx = Effects.from_any(effects)
     progress = show_progress if show_progress is not None else _progress_default()
     key = secret or configured_secret() or SIMULATION_SECRET
-    seq = np.random.SeedSequence(random_state)
+    seq = np.random.SeedSequence(derive_seed(random_state, 0))
     hr_seq, cat_seq, people_seq, stmt_seq = seq.spawn(4)
     timings: dict[str, float] = {}
 

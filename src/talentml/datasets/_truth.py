@@ -85,7 +85,7 @@ class Truth:
     >>> from talentml.xapi import ingest
     >>> from talentml.datasets import SIMULATION_SECRET
     >>> statements = ingest(org.raw_statements, identities=org.identities,
-    ...                     secret=SIMULATION_SECRET, progress=False).statements
+    ...                     secret=SIMULATION_SECRET, show_progress=False).statements
     >>> table = org.truth.flight_risk_oracle("180D")
     >>> rows = table[["employee_id", "as_of"]]
     >>> aucs = [roc_auc_score(table["label"], p) for p in (
@@ -178,13 +178,67 @@ class Truth:
             p_d = np.where(m["disengaged"].eq(True).to_numpy(bool), 1.0, 0.0)
         else:
             p_d = _state_probability(p_disengaged, len(m))
-        p_e = 1.0 - p_d
-        gone = np.zeros(len(m))
-        for _ in range(months):
-            gone = gone + p_e * he + p_d * hd
-            p_d, p_e = p_d * (1 - hd) + p_e * (1 - he) * q, p_e * (1 - he) * (1 - q)
-        gone[np.isnan(q)] = np.nan
+        gone = _forward_exit(q, he, hd, p_d, months)
         return pd.Series(gone, index=spine.index, name="p_exit")
+
+    def program_retention(self, horizon: str | pd.Timedelta = "365D") -> dict[str, float]:
+        """The planted retention effect of the Emerging Leaders track, and what it implies.
+
+        The planted hazard ratio of a voluntary exit (1 when the effect is off) and its
+        implied effect on the completers, computed as :meth:`exit_probability` does from
+        their state and hazards in the first month after completion, with and without the
+        ratio: what a retention estimate (voluntary exits, matched comparison) recovers.
+
+        Parameters
+        ----------
+        horizon : str or Timedelta, default "365D"
+            The window after completion.
+
+        Returns
+        -------
+        dict
+            ``hazard_ratio``, ``n_completers`` (active at the start of the month after
+            completion), ``p_exit_completed``, ``p_exit_without`` (their mean exit
+            probabilities within the horizon with and without the effect) and
+            ``difference`` (completed minus without; 0 when the effect is off).
+
+        Examples
+        --------
+        >>> from talentml.datasets import simulate_workforce
+        >>> org = simulate_workforce(n_employees=300, start="2024-01-01", end="2025-06-30",
+        ...     random_state=0, effects={"program_retention": True}, show_progress=False)
+        >>> truth = org.truth.program_retention("365D")
+        >>> truth["hazard_ratio"], bool(truth["difference"] < 0)
+        (0.6, True)
+        """
+        fx = self.effects
+        ratio = float(fx.program_retention_hazard_ratio) if fx.program_retention else 1.0
+        months = max(1, int(round(pd.Timedelta(horizon) / _MONTH)))
+        done = self.latent.dropna(subset=["track_end"])
+        index = (
+            (done["track_end"].dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("M") + 1)
+            .dt.to_timestamp()
+            .dt.tz_localize("UTC")
+        )
+        key = pd.DataFrame({"employee_id": done["employee_id"], "month": index})
+        m = key.merge(self.hazard, on=["employee_id", "month"], how="inner")
+        q = m["q"].to_numpy(float)
+        he = m["h_engaged"].to_numpy(float)
+        hd = m["h_disengaged"].to_numpy(float)
+        p_d = m["disengaged"].to_numpy(bool).astype(float)
+        with_effect = _forward_exit(q, he, hd, p_d, months)
+        without = _forward_exit(
+            q, np.minimum(he / ratio, 1.0), np.minimum(hd / ratio, 1.0), p_d, months
+        )
+        p1 = float(np.mean(with_effect)) if len(m) else float("nan")
+        p0 = float(np.mean(without)) if len(m) else float("nan")
+        return {
+            "hazard_ratio": ratio,
+            "n_completers": int(len(m)),
+            "p_exit_completed": p1,
+            "p_exit_without": p0,
+            "difference": p1 - p0,
+        }
 
     def disengagement_posterior(self, statements: pd.DataFrame) -> pd.DataFrame:
         """P(disengaged at each month start | the voluntary learning records so far).
@@ -239,7 +293,7 @@ class Truth:
         >>> from talentml.xapi import ingest
         >>> org = simulate_workforce(n_employees=300, random_state=0, show_progress=False)
         >>> statements = ingest(org.raw_statements, identities=org.identities,
-        ...                     secret=SIMULATION_SECRET, progress=False).statements
+        ...                     secret=SIMULATION_SECRET, show_progress=False).statements
         >>> post = org.truth.disengagement_posterior(statements)
         >>> bool(roc_auc_score(org.truth.hazard["disengaged"], post["p_disengaged"]) > 0.8)
         True
@@ -290,7 +344,7 @@ class Truth:
         >>> org = simulate_workforce(n_employees=200, start="2024-01-01", end="2024-12-31",
         ...                          random_state=0, show_progress=False)
         >>> statements = ingest(org.raw_statements, identities=org.identities,
-        ...                     secret=SIMULATION_SECRET, progress=False).statements
+        ...                     secret=SIMULATION_SECRET, show_progress=False).statements
         >>> rows = org.truth.flight_risk_oracle("180D")[["employee_id", "as_of"]]
         >>> p = org.truth.observable_exit_probability(rows, statements)
         >>> bool(p.between(0, 1).all())
@@ -692,6 +746,18 @@ def _no_aliases() -> pd.DataFrame:
     strings = {c: pd.array([], dtype="string") for c in ("object_id", "activity_id", "platform")}
     counts = {c: np.array([], dtype=np.int64) for c in ("n_statements", "n_accepted")}
     return pd.DataFrame({**strings, **counts})
+
+
+def _forward_exit(q, he, hd, p_d, months: int) -> np.ndarray:
+    """Probability of a voluntary exit within ``months`` (engaged/disengaged Markov chain)."""
+    p_d = np.asarray(p_d, dtype=float)
+    p_e = 1.0 - p_d
+    gone = np.zeros(len(p_d))
+    for _ in range(months):
+        gone = gone + p_e * he + p_d * hd
+        p_d, p_e = p_d * (1 - hd) + p_e * (1 - he) * q, p_e * (1 - he) * (1 - q)
+    gone[np.isnan(q)] = np.nan
+    return gone
 
 
 def _state_probability(value: float | np.ndarray | pd.Series, n: int) -> np.ndarray:

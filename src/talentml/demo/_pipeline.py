@@ -86,7 +86,7 @@ rules:
 """
 
 #: Selection rule audited for bias: the high-potential shortlist.
-TOP_K = 0.10
+TOP_FRACTION = 0.10
 
 #: Shortest simulated history the pipeline runs on: six months of learning history before the
 #: first cutoff, then a 365-day label window on each side of the time split.
@@ -233,7 +233,7 @@ def _ingest(org: Any) -> Any:
     gc.disable()
     try:
         return xapi.ingest(
-            org.raw_statements, identities=org.identities, secret=_secret(), progress=False
+            org.raw_statements, identities=org.identities, secret=_secret(), show_progress=False
         )
     finally:
         if enabled:
@@ -250,7 +250,7 @@ def _features(spine: pd.DataFrame, statements: pd.DataFrame, org: Any) -> pd.Dat
         reviews=org.reviews,
         competency_ratings=org.competency_ratings,
         job_events=org.job_events,
-        catalog=org.catalog,
+        course_catalog=org.catalog,
         learning_since=org.start,
         show_progress=False,
     )
@@ -389,7 +389,7 @@ def _fairness(
     from .. import fairness
 
     X_audit, y_audit = _snapshot(split)
-    purpose = f"high-potential shortlist (top {TOP_K:.0%}) on the simulated organization"
+    purpose = f"high-potential shortlist (top {TOP_FRACTION:.0%}) on the simulated organization"
     caregiver = fairness.caregiver_hours(
         hipo,
         X_audit,
@@ -397,7 +397,7 @@ def _fairness(
         sensitive=org.sensitive,
         X_train=split.X_train,
         y_train=split.y_train,
-        top_k=TOP_K,
+        top_fraction=TOP_FRACTION,
         n_bootstrap=n_bootstrap,
         random_state=random_state,
         show_progress=False,
@@ -408,7 +408,7 @@ def _fairness(
         X_audit,
         y_audit,
         sensitive=org.sensitive,
-        top_k=TOP_K,
+        top_fraction=TOP_FRACTION,
         n_bootstrap=n_bootstrap,
         random_state=random_state,
         purpose=purpose,
@@ -430,13 +430,13 @@ def _loop(latest: _Latest, statements: pd.DataFrame, org: Any) -> tuple[pd.DataF
         competency_ratings=org.competency_ratings,
         scores=latest.risk.to_frame(),
         explanations=latest.all_reasons,
-        catalog=org.catalog,
+        course_catalog=org.catalog,
     )
     flags = loop.calibration_flags(
         now,
         model_score=latest.potential,
         statements=statements,
-        catalog=org.catalog,
+        course_catalog=org.catalog,
         employees=org.employees,
     )
     return actions, flags

@@ -39,7 +39,7 @@ def _resolve(ingested: Any, org: Any) -> tuple[pd.DataFrame, Any]:
     """
     from .. import xapi
 
-    resolver = xapi.ActivityResolver().fit(ingested, catalog=org.catalog)
+    resolver = xapi.ActivityResolver().fit(ingested, course_catalog=org.catalog)
     table = resolver.to_frame()
     proposed = table[(table["status"] == "proposed").to_numpy(bool)]
     if len(proposed):
@@ -90,7 +90,7 @@ def resolution_counts(resolver: Any) -> dict[str, Any]:
     >>> cat = pd.DataFrame({"activity_id": ["https://lms.example/course/golf"], "title": ["Golf"]})
     >>> st = pd.DataFrame({"object_id": ["https://video.example/watch/golf"] * 2,
     ...                    "object_name": ["Golf", "Golf"]})
-    >>> counts = resolution_counts(ActivityResolver().fit(st, catalog=cat))
+    >>> counts = resolution_counts(ActivityResolver().fit(st, course_catalog=cat))
     >>> counts["statements"]["resolved"], counts["merges"]["accepted"]
     (2, 1)
     """

@@ -28,10 +28,10 @@ _WINDOW = re.compile(r"^(?P<stem>.+)_(?P<days>\d+)d$")
 
 #: How to make a column actionable (the end of both messages below).
 FIX = (
-    "Describe the columns people can act on, e.g. catalog=describe_columns({{"
+    "Describe the columns people can act on, e.g. feature_catalog=describe_columns({{"
     "'TrainingTimesLastYear': {{'actionable': True, 'direction': 'higher_is_better'}}, "
     "'OverTime': {{'actionable': True, 'direction': 'lower_is_better', 'levels': ['No', "
-    "'Yes']}}}}, catalog=tml.features.catalog()) (or pass that mapping as catalog=)."
+    "'Yes']}}}}, feature_catalog=tml.features.catalog()) (or pass that mapping as feature_catalog=)."
 )
 MSG_NOTHING_ACTIONABLE = (
     "recourse: none of the model's {n} column(s) can be changed: {reasons}. Recourse only "

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._validation import renamed_parameters
 from ._business import business_features
 from ._columns import DESCRIPTION_COLUMNS, looks_like_flag, resolve_catalog
 from ._design import ID_COLUMNS, model_view
@@ -71,7 +72,7 @@ class ReasonCoder:
 
     Parameters
     ----------
-    catalog : pandas.DataFrame or mapping, optional
+    feature_catalog : pandas.DataFrame or mapping, optional
         How columns are said: :func:`talentml.features.catalog` (the default),
         :func:`describe_columns` of your own columns (alone or concatenated with the
         catalog; later rows override earlier ones), or a mapping ``{column: description}``
@@ -110,7 +111,7 @@ class ReasonCoder:
     ...                   "had_accident": (rng.random(500) < 0.15).astype(int)})
     >>> y = (rng.random(500) < 0.1 + 0.4 * (X["monthly_hrs_avg"] > 250)).astype(int)
     >>> model = FlightRisk(n_estimators=30, random_state=0).fit(X, y)
-    >>> coder = ReasonCoder(catalog=describe_columns(
+    >>> coder = ReasonCoder(feature_catalog=describe_columns(
     ...     {"monthly_hrs_avg": {"label": "average monthly hours", "unit": "hours"}}),
     ...     peers="all").fit(model, X)
     >>> one = X.loc[[X["monthly_hrs_avg"].idxmax()]]
@@ -118,15 +119,16 @@ class ReasonCoder:
     'average monthly hours: 323 hours (median of all employees: 198)'
     """
 
+    @renamed_parameters(catalog="feature_catalog")
     def __init__(
         self,
         *,
-        catalog: pd.DataFrame | Mapping | None = None,
+        feature_catalog: pd.DataFrame | Mapping | None = None,
         groups: Mapping | str | None = "auto",
         peers: Any = "auto",
         min_peers: int = 5,
     ) -> None:
-        self.catalog = catalog
+        self.feature_catalog = feature_catalog
         self.groups = groups
         self.peers = peers
         self.min_peers = min_peers
@@ -165,7 +167,7 @@ class ReasonCoder:
         self.categorical_ = sorted(set(categories) | set(getattr(view, "raw_categoricals", [])))
         self.prefix_ = view.prefix
         self._index()
-        self.catalog_ = resolve_catalog(self.catalog)
+        self.catalog_ = resolve_catalog(self.feature_catalog)
         self.business_ = business_features(
             self.feature_names_,
             self.catalog_,
@@ -635,7 +637,7 @@ class ReasonCoder:
         if len(catalog) == 0:
             catalog = pd.DataFrame(columns=["name"])
         self = cls(
-            catalog=catalog,
+            feature_catalog=catalog,
             groups=doc.get("groups"),
             peers=doc.get("peers"),
             min_peers=int(doc.get("min_peers", 5)),

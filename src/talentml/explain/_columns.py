@@ -3,7 +3,7 @@
 The feature catalog (:func:`talentml.features.catalog`) describes the simulator's features.
 An organization's own columns (``MonthlyIncome``, ``monthly_hrs_avg``, ``had_accident``) are
 described with :func:`describe_columns`, whose rows have the catalog's columns, so that they
-extend it or override its entries; every entry point that takes ``catalog=`` (``explain``,
+extend it or override its entries; every entry point that takes ``feature_catalog=`` (``explain``,
 ``Explainer``, ``ReasonCoder``, ``recourse``, ``serving.Scorer``, ``tracking.train``) accepts
 the result, or the mapping itself (then merged with the default catalog).
 
@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from .._validation import renamed_parameters
 
 __all__ = [
     "DESCRIBE_KEYS",
@@ -294,8 +296,9 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+@renamed_parameters(catalog="feature_catalog")
 def describe_columns(
-    columns: Mapping[str, Mapping[str, Any] | str], *, catalog: pd.DataFrame | None = None
+    columns: Mapping[str, Mapping[str, Any] | str], *, feature_catalog: pd.DataFrame | None = None
 ) -> pd.DataFrame:
     """Describe columns for reasons and recourse, as rows of the feature catalog.
 
@@ -313,7 +316,7 @@ def describe_columns(
         but marked, never proposed by recourse), ``window``, ``dtype`` and ``levels`` (a
         categorical column's levels, lowest first: how recourse moves it). A string is a
         label.
-    catalog : pandas.DataFrame, optional
+    feature_catalog : pandas.DataFrame, optional
         A catalog to extend: its rows come first, a described column that is already in it
         keeps its other fields and takes the given ones.
 
@@ -323,7 +326,7 @@ def describe_columns(
         One row per column with the catalog's columns (``name``, ``description``, ``unit``,
         ``family``, ``window``, ``actionable``, ``direction``, ``sensitive_proxy``,
         ``template``, ``dtype``) and ``label``, ``group``, ``levels``: pass it as
-        ``catalog=`` to :func:`explain`, :class:`Explainer`, :class:`ReasonCoder`,
+        ``feature_catalog=`` to :func:`explain`, :class:`Explainer`, :class:`ReasonCoder`,
         :func:`recourse` or :class:`talentml.serving.Scorer`.
 
     Raises
@@ -349,7 +352,7 @@ def describe_columns(
     """
     if not isinstance(columns, Mapping):
         raise TypeError(MSG_NOT_MAPPING.format(kind=type(columns).__name__))
-    base = None if catalog is None else resolve_catalog(catalog)
+    base = None if feature_catalog is None else resolve_catalog(feature_catalog)
     known = {}
     if base is not None and len(base):
         known = {str(r["name"]): r for r in base.to_dict("records")}
@@ -407,7 +410,7 @@ def resolve_catalog(catalog: Any) -> pd.DataFrame:
     if isinstance(catalog, Mapping):
         from ..features import catalog as default_catalog
 
-        return describe_columns(catalog, catalog=default_catalog())
+        return describe_columns(catalog, feature_catalog=default_catalog())
     if not isinstance(catalog, pd.DataFrame):
         raise TypeError(MSG_CATALOG_TYPE.format(kind=type(catalog).__name__))
     if len(catalog.columns) and "name" not in catalog.columns:

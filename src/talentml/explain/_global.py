@@ -62,11 +62,11 @@ def segment_frame(
     labels: np.ndarray,
     *,
     name: str,
-    top: int,
+    k: int,
 ) -> pd.DataFrame:
     """Per segment: size, mean margin and the top business features by mean |SHAP|."""
-    if not isinstance(top, int | np.integer) or top < 1:
-        raise ValueError(f"top must be a positive integer, got {top!r}")
+    if not isinstance(k, int | np.integer) or k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}")
     G = np.asarray(G, dtype=np.float64)
     codes, uniques = pd.factorize(pd.Series(labels, dtype=object), sort=True)
     fam = business.info["family"].to_numpy(dtype=object)
@@ -77,7 +77,7 @@ def segment_frame(
         Gs = G[sel]
         mean_abs = np.abs(Gs).mean(axis=0)
         mean = Gs.mean(axis=0)
-        order = np.argsort(-mean_abs, kind="stable")[: int(top)]
+        order = np.argsort(-mean_abs, kind="stable")[: int(k)]
         for rank, j in enumerate(order, start=1):
             rows.append(
                 {
@@ -98,7 +98,7 @@ def segment_frame(
         Gs = G[sel]
         mean_abs = np.abs(Gs).mean(axis=0)
         mean = Gs.mean(axis=0)
-        for rank, j in enumerate(np.argsort(-mean_abs, kind="stable")[: int(top)], start=1):
+        for rank, j in enumerate(np.argsort(-mean_abs, kind="stable")[: int(k)], start=1):
             rows.append(
                 {
                     name: None,

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._validation import renamed_parameters
+
 if TYPE_CHECKING:  # pragma: no cover
     from ._shap import Explanation
 
@@ -33,8 +35,9 @@ def _axes(ax: Any, size: tuple[float, float]):
     return ax
 
 
+@renamed_parameters(top="max_display")
 def plot_importance(
-    explanation: Explanation, *, by: str = "business", top: int = 15, ax: Any = None
+    explanation: Explanation, *, by: str = "business", max_display: int = 15, ax: Any = None
 ):
     """Bar chart of the global importance (mean |SHAP|), colored by feature family.
 
@@ -44,7 +47,7 @@ def plot_importance(
         From :func:`talentml.explain.explain`.
     by : {"business", "feature", "family"}, default "business"
         What the bars are (see :meth:`Explanation.importance`).
-    top : int, default 15
+    max_display : int, default 15
         Largest bars shown.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on (default: a new figure).
@@ -70,7 +73,7 @@ def plot_importance(
     >>> ax.get_xlabel()
     'mean |SHAP| (log-odds)'
     """
-    imp = explanation.importance(by=by).head(int(top))
+    imp = explanation.importance(by=by).head(int(max_display))
     name = "family" if by == "family" else ("feature" if by == "business" else by)
     ax = _axes(ax, (7, 0.35 * len(imp) + 1.2))
     fam = imp[name] if by == "family" else imp["family"]
@@ -160,7 +163,8 @@ def plot_reasons(explanation: Explanation, row: int = 0, *, k: int = 4, ax: Any 
     return ax
 
 
-def plot_segments(explanation: Explanation, by: Any, *, top: int = 8, ax: Any = None):
+@renamed_parameters(top="max_display")
+def plot_segments(explanation: Explanation, by: Any, *, max_display: int = 8, ax: Any = None):
     """Heat map of the mean contribution of the top business features in each segment.
 
     Parameters
@@ -169,7 +173,7 @@ def plot_segments(explanation: Explanation, by: Any, *, top: int = 8, ax: Any = 
         From :func:`talentml.explain.explain`.
     by : str or array-like
         A column of ``X`` (``"department"``, ``"job_level"``) or one label per row.
-    top : int, default 8
+    max_display : int, default 8
         Business features shown (largest mean |SHAP| overall).
     ax : matplotlib.axes.Axes, optional
         Axes to draw on (default: a new figure).
@@ -195,8 +199,8 @@ def plot_segments(explanation: Explanation, by: Any, *, top: int = 8, ax: Any = 
     >>> [t.get_text() for t in ax.get_yticklabels()]
     ['Data', 'Sales']
     """
-    names = explanation.importance(by="business")["feature"].head(int(top)).tolist()
-    seg = explanation.segments(by, top=len(explanation.business))
+    names = explanation.importance(by="business")["feature"].head(int(max_display)).tolist()
+    seg = explanation.segments(by, k=len(explanation.business))
     label = seg.columns[0]
     table = seg[seg["feature"].isin(names)].pivot_table(
         index=label, columns="feature", values="mean_contribution", dropna=False

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from .._validation import renamed_parameters
 from ..config import show_progress as _show_progress
 from ._actionable import (
     CANDIDATE_COLUMNS,
@@ -145,6 +146,7 @@ class Recourse:
 _linked = linked_windows
 
 
+@renamed_parameters(catalog="feature_catalog")
 def recourse(
     model: Any,
     X: pd.DataFrame,
@@ -156,7 +158,7 @@ def recourse(
     max_changes: int = 3,
     bounds: tuple[float, float] = (0.05, 0.95),
     n_grid: int = 8,
-    catalog: pd.DataFrame | Mapping | None = None,
+    feature_catalog: pd.DataFrame | Mapping | None = None,
     show_progress: bool | None = None,
 ) -> Recourse:
     """Find the smallest changes to actionable features that move each score past a threshold.
@@ -183,10 +185,10 @@ def recourse(
         Quantiles of the reference bounding each feature's plausible range.
     n_grid : int, default 8
         Candidate values per feature (quantiles of the reference within the range).
-    catalog : pandas.DataFrame or mapping, optional
+    feature_catalog : pandas.DataFrame or mapping, optional
         Which columns are actionable, and how: the feature catalog (default
         :func:`talentml.features.catalog`), :func:`describe_columns` of your own columns
-        (alone or with the catalog), or a mapping for it merged with the catalog.
+        (alone or with the feature_catalog), or a mapping for it merged with the catalog.
     show_progress : bool, optional
         tqdm bar over search steps.
 
@@ -229,7 +231,7 @@ def recourse(
     lo_q, hi_q = bounds
     X = view.check_frame(X)
     reference = X if reference is None else view.check_frame(reference, table="reference")
-    coder = ReasonCoder(catalog=catalog, peers=None).fit(model, reference)
+    coder = ReasonCoder(feature_catalog=feature_catalog, peers=None).fit(model, reference)
     model_cols = set(view.feature_names)
 
     # ------------------------------------------------------------------ candidates

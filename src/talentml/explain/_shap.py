@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._validation import renamed_parameters
 from ..config import show_progress as _show_progress
 from ._business import BusinessFeatures
 from ._coder import ReasonCoder
@@ -403,14 +404,15 @@ class Explanation:
         """
         return importance_frame(self._values, self.feature_names, self._business, by=by)
 
-    def segments(self, by: Any, *, top: int = 3) -> pd.DataFrame:
+    @renamed_parameters(top="k")
+    def segments(self, by: Any, *, k: int = 3) -> pd.DataFrame:
         """Per-segment summaries: size, mean margin and the top drivers of each segment.
 
         Parameters
         ----------
         by : str or array-like
             A column of ``X`` (e.g. ``"department"``, ``"job_level"``) or one label per row.
-        top : int, default 3
+        k : int, default 3
             Business features per segment, by mean |SHAP| within the segment.
 
         Returns
@@ -430,7 +432,7 @@ class Explanation:
         ...                   "department": rng.choice(["Sales", "Data"], 400)})
         >>> y = (rng.random(400) < X["days_since_last_activity"] / 150).astype(int)
         >>> model = FlightRisk(n_estimators=30, random_state=0).fit(X, y)
-        >>> seg = explain(model, X).segments("department", top=1)
+        >>> seg = explain(model, X).segments("department", k=1)
         >>> seg[["department", "rank", "feature"]].to_dict("records")[0]
         {'department': 'Data', 'rank': 1, 'feature': 'days_since_last_activity'}
         """
@@ -447,7 +449,7 @@ class Explanation:
                 )
             name = "segment"
         return segment_frame(
-            self._folded(), self.margin.to_numpy(), self._business, labels, name=name, top=top
+            self._folded(), self.margin.to_numpy(), self._business, labels, name=name, k=k
         )
 
 
@@ -472,7 +474,7 @@ class Explainer:
         least 256 rows), else XGBoost's; always XGBoost's on a CUDA device.
     device : str, optional
         ``"cpu"`` or ``"cuda"`` (XGBoost's GPUTreeShap); default: the model's ``device``.
-    catalog : pandas.DataFrame or mapping, optional
+    feature_catalog : pandas.DataFrame or mapping, optional
         How columns are said (default :func:`talentml.features.catalog`; pass the one of the
         windows the features were built with): a catalog, :func:`describe_columns` of your
         own columns (alone, or concatenated with the catalog), or a mapping ``{column:
@@ -526,7 +528,7 @@ class Explainer:
         booster: str = "main",
         method: str = "auto",
         device: str | None = None,
-        catalog: pd.DataFrame | Mapping | None = None,
+        feature_catalog: pd.DataFrame | Mapping | None = None,
         groups: Mapping | str | None = "auto",
         reference: pd.DataFrame | None = None,
         peers: Any = "auto",
@@ -547,7 +549,7 @@ class Explainer:
         self.prefix = self.view.prefix
         if coder is None:
             coder = ReasonCoder(
-                catalog=catalog, groups=groups, peers=peers, min_peers=min_peers
+                feature_catalog=feature_catalog, groups=groups, peers=peers, min_peers=min_peers
             ).fit(model, reference, employees=employees, job_events=job_events)
         else:
             if not isinstance(coder, ReasonCoder):
@@ -696,7 +698,7 @@ def explain(
     interactions: bool = False,
     method: str = "auto",
     device: str | None = None,
-    catalog: pd.DataFrame | Mapping | None = None,
+    feature_catalog: pd.DataFrame | Mapping | None = None,
     groups: Mapping | str | None = "auto",
     reference: pd.DataFrame | None = None,
     peers: Any = "auto",
@@ -728,7 +730,7 @@ def explain(
         The TreeSHAP algorithm (see :class:`Explainer`).
     device : str, optional
         ``"cuda"`` for XGBoost's GPUTreeShap; default: the model's device.
-    catalog : pandas.DataFrame or mapping, optional
+    feature_catalog : pandas.DataFrame or mapping, optional
         How columns are said: the feature catalog (default
         :func:`talentml.features.catalog`), :func:`describe_columns` output, or a mapping
         for it (see :class:`Explainer`).
@@ -780,7 +782,7 @@ def explain(
         booster=booster,
         method=method,
         device=device,
-        catalog=catalog,
+        feature_catalog=feature_catalog,
         groups=groups,
         reference=reference,
         peers=peers,

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .._validation import spawn_seed
+from .._validation import RandomStateLike, renamed_parameters, spawn_seed
 from ..config import show_progress as _show_progress
 from ._flags import FLAG_COLUMNS, SEVERITY_ORDER, audit_flags
 from ._groups import UNKNOWN_VALUES, Attribute, check_purpose, resolve_attributes
@@ -26,10 +26,11 @@ from ._impact import (
     DEFAULT_JUSTIFICATION,
     FOUR_FIFTHS,
     TESTS,
+    check_top_fraction,
     rate_table,
     scoring_selection,
     threshold_selection,
-    top_k_selection,
+    top_fraction_selection,
 )
 from ._metadata import AuditMetadata, check_data_source
 from ._metrics import group_metrics
@@ -51,7 +52,7 @@ __all__ = ["FLAG_COLUMNS", "SCHEMA_VERSION", "SEVERITY_ORDER", "BiasAudit", "aud
 logger = logging.getLogger(__name__)
 
 
-MSG_BOTH = "give threshold or top_k, not both"
+MSG_BOTH = "give threshold or top_fraction, not both"
 MSG_FAVORABLE = "favorable must be 'high' or 'low', got {value!r}"
 MSG_X = "X must be a pandas DataFrame (the audited rows), got {kind}"
 
@@ -74,7 +75,7 @@ def _check_arguments(
     X: Any,
     *,
     threshold: float | None,
-    top_k: float | None,
+    top_fraction: float | None,
     favorable: str,
     test: str,
     data_source: str,
@@ -83,8 +84,10 @@ def _check_arguments(
     """Raise on an argument :func:`audit` cannot use (before any work)."""
     if not isinstance(X, pd.DataFrame):
         raise TypeError(MSG_X.format(kind=type(X).__name__))
-    if threshold is not None and top_k is not None:
+    if threshold is not None and top_fraction is not None:
         raise ValueError(MSG_BOTH)
+    if top_fraction is not None:
+        check_top_fraction(top_fraction)
     if favorable not in ("high", "low"):
         raise ValueError(MSG_FAVORABLE.format(value=favorable))
     if test not in TESTS:
@@ -99,7 +102,7 @@ def _decision_rule(
     X: pd.DataFrame,
     *,
     threshold: float | None,
-    top_k: float | None,
+    top_fraction: float | None,
     favorable: str,
     random_state: int | None,
 ) -> tuple[np.ndarray | None, np.ndarray | None, dict[str, Any]]:
@@ -108,25 +111,29 @@ def _decision_rule(
     decision_info: dict[str, Any] = {"favorable": favorable, "binary": scores.binary}
     selected = above = None
     if scores.binary:
-        if threshold is not None or top_k is not None:
-            logger.info("scores are binary decisions: threshold/top_k ignored")
+        if threshold is not None or top_fraction is not None:
+            logger.info("scores are binary decisions: threshold/top_fraction ignored")
         selected = values == (1.0 if favorable == "high" else 0.0)
         decision_info["rule"] = "binary decision (1 = selected)"
     else:
         above, median = scoring_selection(values, favorable=favorable)
         decision_info["median_score"] = median
-        if top_k is not None:
+        if top_fraction is not None:
             tiebreak = None
             if scores.source == "model" and hasattr(scores.model, "booster_"):
                 tiebreak = contributions_margin(scores.model, X)
-            selected, cut, ties = top_k_selection(
-                values, top_k, favorable=favorable, tiebreak=tiebreak, random_state=random_state
+            selected, cut, ties = top_fraction_selection(
+                values,
+                top_fraction,
+                favorable=favorable,
+                tiebreak=tiebreak,
+                random_state=random_state,
             )
-            decision_info["top_k"] = top_k
+            decision_info["top_fraction"] = top_fraction
             decision_info["cutoff"] = cut
             decision_info["ties"] = ties
             decision_info["rule"] = (
-                f"top {top_k} ({'highest' if favorable == 'high' else 'lowest'} scores)"
+                f"top {top_fraction} ({'highest' if favorable == 'high' else 'lowest'} scores)"
             )
         elif threshold is not None:
             selected = threshold_selection(values, float(threshold), favorable=favorable)
@@ -375,7 +382,7 @@ def _mitigation_step(
     attribute: str | None,
     constraint: str,
     threshold: float | None,
-    top_k: float | None,
+    top_fraction: float | None,
     unknown_values: Iterable[str],
     random_state: int | None,
 ) -> list[Mitigation]:
@@ -405,7 +412,7 @@ def _mitigation_step(
                 method=method,
                 constraint=constraint,
                 threshold=threshold,
-                top_k=top_k,
+                top_fraction=top_fraction,
                 unknown_values=unknown_values,
                 random_state=random_state,
             )
@@ -450,6 +457,7 @@ def _meta(
     }
 
 
+@renamed_parameters(top_k="top_fraction")
 def audit(
     model_or_scores: Any,
     X: pd.DataFrame,
@@ -457,7 +465,7 @@ def audit(
     *,
     sensitive: pd.DataFrame,
     threshold: float | None = None,
-    top_k: float | None = None,
+    top_fraction: float | None = None,
     favorable: str = "high",
     probability: bool | None = None,
     attributes: Sequence[str] | None = None,
@@ -483,7 +491,7 @@ def audit(
     data_description: str | None = None,
     model_version: str | None = None,
     unknown_values: Iterable[str] = UNKNOWN_VALUES,
-    random_state: int | None = 0,
+    random_state: RandomStateLike = 0,
     show_progress: bool | None = None,
 ) -> BiasAudit:
     """Audit a model or a score for bias: rates, LL144 impact ratios, significance and proxies.
@@ -492,7 +500,7 @@ def audit(
     holds only aggregates (no employee id ever sits next to a protected attribute).
 
     * **Rates.** Continuous scores get the *scoring rate* of each category (share above the
-      full sample's median); a ``threshold`` or ``top_k`` adds the *selection rate*; binary
+      full sample's median); a ``threshold`` or ``top_fraction`` adds the *selection rate*; binary
       scores (0/1) are decisions and get the selection rate only.
     * **Impact ratios** of each category against the highest-rate category, per single
       attribute and per intersection (``sex × race_ethnicity`` when both exist); Fisher's
@@ -523,8 +531,9 @@ def audit(
         index.
     threshold : float, optional
         Selection: scores at or above it (at or below with ``favorable="low"``).
-    top_k : float or int, optional
-        Selection: exactly the top fraction (0 < top_k < 1) or number of rows. Rows tied at
+    top_fraction : float, optional
+        Selection: exactly the share ``top_fraction`` (in (0, 1]) of the rows with the most
+        favourable scores (``ceil(top_fraction * n)`` rows, at least one). Rows tied at
         the cut (a calibrated probability has steps) are ordered by the model's raw margin
         when it has one, then at random (``random_state``); ``decision.ties`` says how.
     favorable : {"high", "low"}, default "high"
@@ -583,7 +592,7 @@ def audit(
         A version label (e.g. a registry version); the report also fingerprints the model.
     unknown_values : iterable of str
         Values read as an unknown category.
-    random_state : int, optional
+    random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default 0
         Seed of the bootstrap, the proxy encoding and the mitigation.
     show_progress : bool, optional
         Progress bar over the attributes (default: :func:`talentml.get_config`).
@@ -613,7 +622,7 @@ def audit(
     ...                           "caregiver": rng.random(2000) < 0.3})
     >>> X = pd.DataFrame({"employee_id": sensitive["employee_id"],
     ...                   "score": rng.random(2000) - 0.25 * sensitive["caregiver"]})
-    >>> result = audit("score", X, sensitive=sensitive, top_k=0.2, random_state=0)
+    >>> result = audit("score", X, sensitive=sensitive, top_fraction=0.2, random_state=0)
     >>> ratios = result.impact_ratios.loc[("caregiver", "scoring")]
     >>> ratios["rate"].round(2).to_dict(), ratios["impact_ratio"].round(2).to_dict()
     ({'False': 0.58, 'True': 0.32}, {'False': 1.0, 'True': 0.55})
@@ -623,7 +632,7 @@ def audit(
     _check_arguments(
         X,
         threshold=threshold,
-        top_k=top_k,
+        top_fraction=top_fraction,
         favorable=favorable,
         test=test,
         data_source=data_source,
@@ -658,7 +667,12 @@ def audit(
         raise ValueError(f"scores are missing for {int(np.isnan(values).sum())} rows: {bad}")
 
     selected, above, decision_info = _decision_rule(
-        scores, X, threshold=threshold, top_k=top_k, favorable=favorable, random_state=random_state
+        scores,
+        X,
+        threshold=threshold,
+        top_fraction=top_fraction,
+        favorable=favorable,
+        random_state=random_state,
     )
     kinds = _kinds(selected, above)
     probability = _is_probability(scores, probability)
@@ -711,7 +725,7 @@ def audit(
         attribute=mitigation_attribute,
         constraint=mitigation_constraint,
         threshold=threshold,
-        top_k=top_k,
+        top_fraction=top_fraction,
         unknown_values=unknown_values,
         random_state=random_state,
     )

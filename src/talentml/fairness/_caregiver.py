@@ -27,7 +27,14 @@ import pandas as pd
 from sklearn.base import clone
 from tqdm.auto import tqdm
 
-from .._validation import ID_COLUMNS, bootstrap_clusters
+from .._validation import (
+    ID_COLUMNS,
+    RandomStateLike,
+    bootstrap_clusters,
+    derive_seed,
+    renamed_parameters,
+    rng_from,
+)
 from ..config import show_progress as _show_progress
 from ._audit import BiasAudit, audit
 from ._caregiver_result import CaregiverHours
@@ -101,7 +108,7 @@ def _measure_table(
                 exclude_below=exclude_below,
                 min_n=min_n,
                 n_bootstrap=n_bootstrap,
-                random_state=None if random_state is None else random_state + 31 * i + 1009 * j,
+                random_state=derive_seed(random_state, 31 * i + 1009 * j),
             )
             means = pd.Series(values[ok]).groupby(groups).mean()
             table["mean"] = means.reindex(table.index).to_numpy()
@@ -163,7 +170,7 @@ def _auc_change_intervals(
     y = labels[ok].astype(bool)
     if y.all() or not y.any():
         return {}
-    rng = np.random.default_rng(None if random_state is None else random_state + 4241)
+    rng = rng_from(derive_seed(random_state, 4241))
     n = int(ok.sum())
     codes, k = bootstrap_clusters(None if clusters is None else clusters[ok], n)
     order = np.argsort(codes, kind="mergesort")
@@ -201,7 +208,7 @@ def _check_inputs(
     naive: str | None,
     normalized: str | None,
     threshold: float | None,
-    top_k: float | None,
+    top_fraction: float | None,
     X_train: pd.DataFrame | None,
     y_train: Any,
 ) -> tuple[list[str], list[str], list[str], str | None, str | None]:
@@ -213,8 +220,8 @@ def _check_inputs(
             "caregiver_hours needs a fitted talentml model (booster_ and design_matrix) to "
             f"attribute the gap to features; got {type(model).__name__}"
         )
-    if threshold is not None and top_k is not None:
-        raise ValueError("give threshold or top_k, not both")
+    if threshold is not None and top_fraction is not None:
+        raise ValueError("give threshold or top_fraction, not both")
     if (X_train is None) != (y_train is None):
         raise ValueError("give both X_train and y_train (or neither)")
     sens_cols = list(sensitive.columns)
@@ -440,6 +447,7 @@ def _summary_table(
     return summary
 
 
+@renamed_parameters(top_k="top_fraction")
 def caregiver_hours(
     model: Any,
     X: pd.DataFrame,
@@ -454,13 +462,13 @@ def caregiver_hours(
     normalized: str | None = None,
     replacements: Mapping[str, str | None] | None = None,
     threshold: float | None = None,
-    top_k: float | None = None,
+    top_fraction: float | None = None,
     alpha: float = 0.05,
     min_n: int = 30,
     exclude_below: float | None = 0.02,
     n_bootstrap: int = 1000,
     unknown_values: Iterable[str] = UNKNOWN_VALUES,
-    random_state: int | None = 0,
+    random_state: RandomStateLike = 0,
     show_progress: bool | None = None,
     **audit_options: Any,
 ) -> CaregiverHours:
@@ -497,8 +505,9 @@ def caregiver_hours(
         For the re-trained variant: off-hours feature -> the feature that replaces it (None:
         dropped). Default: each ``agility_offhours_<w>`` -> ``agility_per_workday_<w>``
         (or ``agility_standard_<w>``); other off-hours features dropped.
-    threshold, top_k : float, optional
-        A selection rule (as in :func:`audit`); scoring rates are always reported.
+    threshold, top_fraction : float, optional
+        A selection rule (as in :func:`audit`: ``top_fraction`` is the share of rows
+        selected, in (0, 1]); scoring rates are always reported.
     alpha, min_n, exclude_below, n_bootstrap, unknown_values, random_state
         As in :func:`audit`.
     show_progress : bool, optional
@@ -548,7 +557,7 @@ def caregiver_hours(
         naive=naive,
         normalized=normalized,
         threshold=threshold,
-        top_k=top_k,
+        top_fraction=top_fraction,
         X_train=X_train,
         y_train=y_train,
     )
@@ -577,7 +586,7 @@ def caregiver_hours(
     common = {
         "sensitive": sensitive,
         "threshold": threshold,
-        "top_k": top_k,
+        "top_fraction": top_fraction,
         "attributes": present,
         "intersections": None,
         "alpha": alpha,
@@ -626,7 +635,7 @@ def caregiver_hours(
         random_state=random_state,
     )
 
-    primary = "selection" if (threshold is not None or top_k is not None) else "scoring"
+    primary = "selection" if (threshold is not None or top_fraction is not None) else "scoring"
     summary = _summary_table(
         variants,
         measures,
@@ -644,7 +653,7 @@ def caregiver_hours(
         "retrained_swap": swap or None,
         "primary_kind": primary,
         "threshold": threshold,
-        "top_k": top_k,
+        "top_fraction": top_fraction,
         "alpha": alpha,
         "min_n": min_n,
         "exclude_below": exclude_below,

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._validation import bootstrap_clusters
+from .._validation import RandomStateLike, bootstrap_clusters, rng_from
 from ._groups import UNKNOWN
 
 __all__ = ["DEFAULT_JUSTIFICATION", "FOUR_FIFTHS", "TESTS", "p_value", "rate_table"]
@@ -125,7 +126,7 @@ def rate_table(
     test: str = "fisher",
     n_bootstrap: int = 1000,
     ci: float = 0.95,
-    random_state: int | np.random.Generator | None = None,
+    random_state: RandomStateLike = 0,
 ) -> pd.DataFrame:
     """Rates, impact ratios, p-values and bootstrap intervals per category.
 
@@ -180,7 +181,7 @@ def rate_table(
                 if i != ref:
                     pvals[i] = p_value(int(k[i]), int(n[i]), int(k[ref]), int(n[ref]), test=test)
             if n_bootstrap:
-                rng = np.random.default_rng(random_state)
+                rng = rng_from(random_state)
                 boot = _bootstrap_rates(
                     selected[known],
                     codes[known],
@@ -229,36 +230,46 @@ def scoring_selection(scores: np.ndarray, *, favorable: str = "high") -> tuple[n
     return ok & (s < median), median
 
 
-def top_k_selection(
+MSG_TOP_FRACTION = (
+    "top_fraction must be a fraction in (0, 1] (the share of rows selected), got {value!r}; "
+    "for a count n of m rows pass n / m"
+)
+
+
+def check_top_fraction(top_fraction: Any) -> None:
+    """Raise unless ``top_fraction`` is a number in (0, 1]."""
+    if isinstance(top_fraction, bool) or not isinstance(
+        top_fraction, int | float | np.integer | np.floating
+    ):
+        raise TypeError(MSG_TOP_FRACTION.format(value=top_fraction))
+    if not 0.0 < float(top_fraction) <= 1.0:
+        raise ValueError(MSG_TOP_FRACTION.format(value=top_fraction))
+
+
+def top_fraction_selection(
     scores: np.ndarray,
-    top_k: float,
+    top_fraction: float,
     *,
     favorable: str = "high",
     tiebreak: np.ndarray | None = None,
-    random_state: int | np.random.Generator | None = 0,
+    random_state: RandomStateLike = 0,
 ) -> tuple[np.ndarray, float, str]:
-    """Exactly the top ``top_k`` rows (a fraction in (0, 1) or a count).
+    """Exactly the top ``top_fraction`` of the scored rows (``ceil(top_fraction * n)``, >= 1).
 
     Rows tied on the score at the cut are ordered by ``tiebreak`` (e.g. the model's raw
     margin, of which a calibrated probability is a step function), then at random
     (``random_state``). Returns the selection, the score at the cut and how ties were broken.
     """
+    check_top_fraction(top_fraction)
     s = np.asarray(scores, dtype=np.float64)
     ok = ~np.isnan(s)
     m = int(ok.sum())
     if m == 0:
         return np.zeros(len(s), dtype=bool), float("nan"), "none"
-    if isinstance(top_k, bool) or not isinstance(top_k, int | float | np.integer | np.floating):
-        raise TypeError(f"top_k must be a fraction in (0, 1) or a count >= 1, got {top_k!r}")
-    if 0.0 < float(top_k) < 1.0:
-        k = max(1, int(math.ceil(float(top_k) * m)))
-    elif float(top_k) >= 1.0 and float(top_k).is_integer():
-        k = min(int(top_k), m)
-    else:
-        raise ValueError(f"top_k must be a fraction in (0, 1) or a count >= 1, got {top_k!r}")
+    k = min(m, max(1, int(math.ceil(float(top_fraction) * m))))
     sign = 1.0 if favorable == "high" else -1.0
     idx = np.flatnonzero(ok)
-    rng = np.random.default_rng(random_state)
+    rng = rng_from(random_state)
     keys = [rng.random(len(idx))]
     if tiebreak is not None:
         keys.append(sign * np.asarray(tiebreak, dtype=np.float64)[idx])

@@ -162,7 +162,10 @@ def ll144_status(report: dict[str, Any]) -> list[dict[str, str]]:
             note = f"{data.get('n_rows', 0)} rows assessed"
         elif key == "selection_rates":
             if "selection" not in kinds:
-                status, note = "not applicable", "no binary decision (pass threshold= or top_k=)"
+                status, note = (
+                    "not applicable",
+                    "no binary decision (pass threshold= or top_fraction=)",
+                )
         elif key == "scoring_rates":
             if "scoring" not in kinds:
                 status, note = "not applicable", "binary decisions: selection rates apply"

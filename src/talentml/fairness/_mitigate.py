@@ -10,7 +10,7 @@ Two options, both fitted on one part of the labelled rows and *evaluated on the 
 * ``"exponentiated_gradient"`` - :class:`fairlearn.reductions.ExponentiatedGradient`: the model
   is re-trained (``max_iter`` times, with weights) under a parity constraint; the attribute is
   used only in training. Each re-trained model decides at the original decision's cut (the
-  threshold, or the probability at the ``top_k`` cut), not at its own ``predict``'s 0.5.
+  threshold, or the probability at the ``top_fraction`` cut), not at its own ``predict``'s 0.5.
 
 The result holds both decision sets' metrics by group and overall; the original model and its
 scores are left untouched.
@@ -28,8 +28,9 @@ import sklearn
 from sklearn.base import clone
 
 from .._compat import pandas4_warnings_ignored
+from .._validation import RandomStateLike, renamed_parameters, rng_from
 from ._groups import UNKNOWN_VALUES, check_purpose, resolve_attributes
-from ._impact import rate_table, threshold_selection, top_k_selection
+from ._impact import rate_table, threshold_selection, top_fraction_selection
 from ._scores import label_values, model_frame, resolve_scores
 
 __all__ = ["CONSTRAINTS", "METHODS", "Mitigation", "mitigate"]
@@ -203,6 +204,7 @@ def _overall(decision: np.ndarray, y: np.ndarray, by: pd.DataFrame) -> dict[str,
     }
 
 
+@renamed_parameters(top_k="top_fraction")
 def mitigate(
     model: Any,
     X: pd.DataFrame,
@@ -213,7 +215,7 @@ def mitigate(
     method: str = "threshold_optimizer",
     constraint: str = "demographic_parity",
     threshold: float | None = None,
-    top_k: float | None = None,
+    top_fraction: float | None = None,
     objective: str = "balanced_accuracy_score",
     X_fit: pd.DataFrame | None = None,
     y_fit: Any = None,
@@ -222,7 +224,7 @@ def mitigate(
     eps: float = 0.01,
     exclude_below: float | None = 0.02,
     unknown_values: Any = UNKNOWN_VALUES,
-    random_state: int | None = 0,
+    random_state: RandomStateLike = 0,
 ) -> Mitigation:
     """Try a fairlearn mitigation and report decisions before and after, on held-out rows.
 
@@ -245,9 +247,10 @@ def mitigate(
         The fairlearn method.
     constraint : {"demographic_parity", "equalized_odds", "true_positive_rate_parity"}
         The parity constraint.
-    threshold, top_k : float, optional
+    threshold, top_fraction : float, optional
         How the model's probability becomes a decision *before* mitigation (at most one;
-        default a threshold of 0.5).
+        default a threshold of 0.5): scores at or above ``threshold``, or the share
+        ``top_fraction`` (in (0, 1]) with the highest scores.
     objective : str, default "balanced_accuracy_score"
         ThresholdOptimizer's objective.
     X_fit, y_fit : optional
@@ -262,7 +265,7 @@ def mitigate(
         out of the overall differences (as in :func:`audit`); they stay in ``by_group``.
     unknown_values : iterable of str
         Values read as an unknown category (kept as their own group here).
-    random_state : int, optional
+    random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default 0
         Seed of the split and of the randomized predictions.
 
     Returns
@@ -294,8 +297,8 @@ def mitigate(
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if constraint not in CONSTRAINTS:
         raise ValueError(f"constraint must be one of {CONSTRAINTS}, got {constraint!r}")
-    if threshold is not None and top_k is not None:
-        raise ValueError("give threshold or top_k, not both")
+    if threshold is not None and top_fraction is not None:
+        raise ValueError("give threshold or top_fraction, not both")
     if not hasattr(model, "predict_proba"):
         raise TypeError("mitigation needs a fitted classifier with predict_proba")
     if not isinstance(X, pd.DataFrame):
@@ -304,7 +307,7 @@ def mitigate(
     check_purpose(
         X, sensitive_columns=cols, model_features=getattr(model, "feature_names_in_", None)
     )
-    rng = np.random.default_rng(random_state)
+    rng = rng_from(random_state)
     seed = int(rng.integers(2**31 - 1))
 
     def prepared(frame: pd.DataFrame, target: Any) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -336,9 +339,9 @@ def mitigate(
             "the fit rows need both outcomes and the evaluation rows must not be empty"
         )
     scores = resolve_scores(model, Xe).values
-    if top_k is not None:
-        before, cut, _ = top_k_selection(scores, top_k, random_state=seed)
-        decision = f"top {top_k} of the model's probability (cut {cut:.4g})"
+    if top_fraction is not None:
+        before, cut, _ = top_fraction_selection(scores, top_fraction, random_state=seed)
+        decision = f"top {top_fraction} of the model's probability (cut {cut:.4g})"
         t = float(cut)
     else:
         t = 0.5 if threshold is None else float(threshold)

@@ -91,7 +91,7 @@ def plot_gap_attribution(
     *,
     attribute: str,
     group: str,
-    top: int = 10,
+    max_display: int = 10,
     highlight: set[str] | None = None,
     ax: Any = None,
 ) -> Any:
@@ -99,7 +99,9 @@ def plot_gap_attribution(
     sub = by_feature[(by_feature["attribute"] == attribute) & (by_feature["group"] == group)]
     if sub.empty:
         raise ValueError(f"no gap attribution for {attribute} = {group}")
-    sub = sub.reindex(sub["contribution"].abs().sort_values(ascending=False).index).head(top)
+    sub = sub.reindex(sub["contribution"].abs().sort_values(ascending=False).index).head(
+        max_display
+    )
     ax = new_axes(ax, size=(7.0, 0.3 * len(sub) + 1.2))
     y = np.arange(len(sub))[::-1]
     hl = highlight or set()

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from .._validation import ID_COLUMNS
+from .._validation import ID_COLUMNS, RandomStateLike, rng_from
 from ._groups import UNKNOWN, UNKNOWN_VALUES, Attribute, check_purpose, resolve_attributes
 from ._scores import contributions, model_frame
 
@@ -95,10 +95,10 @@ def predictiveness(
     compared: dict[str, list[str]],
     clusters: np.ndarray | None = None,
     n_folds: int = 5,
-    random_state: int | None = 0,
+    random_state: RandomStateLike = 0,
 ) -> pd.DataFrame:
     """Folded one-vs-rest AUC of each feature for each attribute's compared categories."""
-    rng = np.random.default_rng(random_state)
+    rng = rng_from(random_state)
     rows = []
     numeric = [f for f in features if not _is_categorical(X[f])]
     categorical = [f for f in features if _is_categorical(X[f])]
@@ -297,7 +297,7 @@ def proxy_analysis(
     threshold: float = PROXY_THRESHOLD,
     min_n: int = 30,
     unknown_values: Iterable[str] = UNKNOWN_VALUES,
-    random_state: int | None = 0,
+    random_state: RandomStateLike = 0,
 ) -> pd.DataFrame:
     """For each feature and protected attribute: how well it predicts it, and the gap it carries.
 
@@ -326,7 +326,7 @@ def proxy_analysis(
         Categories with fewer rows are not compared (nor those under 2% of the rows).
     unknown_values : iterable of str
         Values read as an unknown category.
-    random_state : int, optional
+    random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default 0
         Seed of the out-of-fold encoding of categorical features.
 
     Returns

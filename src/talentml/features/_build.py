@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
+from .._validation import renamed_parameters
 from ..config import show_progress as _show_progress
 from . import _frame
 from . import _learning_baseline as _lb
@@ -126,6 +127,7 @@ def _select(specs: list[FeatureSpec], features: Sequence[str] | str | None) -> l
     return [s for s in specs if s.name in wanted]
 
 
+@renamed_parameters(catalog="course_catalog")
 def build_report(
     *,
     statements: Any = None,
@@ -133,7 +135,7 @@ def build_report(
     reviews: Any = None,
     competency_ratings: Any = None,
     job_events: Any = None,
-    catalog: Any = None,
+    course_catalog: Any = None,
     windows: Sequence[str] = DEFAULT_WINDOWS,
     features: Sequence[str] | str | None = None,
 ) -> pd.DataFrame:
@@ -150,7 +152,7 @@ def build_report(
 
     Parameters
     ----------
-    statements, employees, reviews, competency_ratings, job_events, catalog : DataFrame, optional
+    statements, employees, reviews, competency_ratings, job_events, course_catalog : DataFrame, optional
         The tables you would pass to :func:`build` (any kind it accepts).
     windows : sequence of str, default ("30D", "90D", "365D")
         Look-back windows, as for :func:`build`.
@@ -186,7 +188,7 @@ def build_report(
         "reviews": reviews,
         "competency_ratings": competency_ratings,
         "job_events": job_events,
-        "catalog": catalog,
+        "catalog": course_catalog,
     }
     given = {name: obj for name, obj in inputs.items() if obj is not None}
     columns = {name: set(_frame.columns_of(obj)) for name, obj in given.items()}
@@ -240,6 +242,7 @@ def common_ctes(d: Dialect, t: dict[str, str]) -> list[tuple[str, str]]:
     ]
 
 
+@renamed_parameters(catalog="course_catalog")
 def build(
     spine: Any,
     *,
@@ -248,7 +251,7 @@ def build(
     reviews: Any = None,
     competency_ratings: Any = None,
     job_events: Any = None,
-    catalog: Any = None,
+    course_catalog: Any = None,
     windows: Sequence[str] = DEFAULT_WINDOWS,
     features: Sequence[str] | str | None = None,
     engine: str = "auto",
@@ -278,7 +281,7 @@ def build(
         department and level are rebuilt at each ``as_of`` from ``job_events``. Only
         ``employee_id`` and ``hire_date`` are required (:func:`talentml.schemas.coerce`
         adapts an HRIS export); features that need an absent column are missing.
-    reviews, competency_ratings, job_events, catalog : DataFrame, optional
+    reviews, competency_ratings, job_events, course_catalog : DataFrame, optional
         The contract tables of the same names. Features that need a table or a column
         that is not given (``catalog.voluntary``, ``employees.timezone``; see the
         ``inputs`` column of :func:`catalog`) are missing (NaN) on every row, never 0;
@@ -334,7 +337,7 @@ def build(
     ...                                 end="2024-12-01", freq="MS")
     >>> X = tml.features.build(spine, statements=stmts, employees=org.employees,
     ...                        reviews=org.reviews, job_events=org.job_events,
-    ...                        catalog=org.catalog, show_progress=False)
+    ...                        course_catalog=org.catalog, show_progress=False)
     >>> len(X) == len(spine), list(X.columns[:3])
     (True, ['employee_id', 'as_of', 'n_statements_30d'])
     >>> X.columns[2:].tolist() == tml.features.catalog()["name"].tolist()
@@ -356,7 +359,7 @@ def build(
         "reviews": reviews,
         "competency_ratings": competency_ratings,
         "job_events": job_events,
-        "catalog": catalog,
+        "catalog": course_catalog,
     }
     for name in ("spine", "statements", "employees"):
         if inputs[name] is None:

@@ -12,7 +12,16 @@
 * :class:`SkillOntology`, :func:`skill_profile` and :func:`bench_strength` - one skills
   vocabulary, skill levels from learning records, succession readiness and learning paths;
 * :func:`learning_impact` - did completing a track change later ratings (matched difference
-  in differences with bootstrap intervals).
+  in differences with bootstrap intervals);
+* :func:`leading_indicators` - which early learning behaviours of new hires precede a later
+  outcome (doubly robust or matched, bootstrap intervals, multiple-testing control), with
+  :func:`early_behaviours` and nudge rules (:class:`LeadingIndicators`);
+* :func:`roi` - the return on a program: participants' retention against matched
+  non-participants (Kaplan-Meier), rating change, automated actions, and the money from the
+  user's stated assumptions, with intervals and a sensitivity table (:class:`ROI`);
+* :func:`team_view` - a manager's team at a point in time (:class:`TeamView`): skill heatmap
+  against the role, learning against performance, caregiver-safe agility ranking, open and
+  suggested actions with an idempotent ``assign``, plots and a static HTML page.
 
 >>> from talentml.loop import RuleSet
 >>> RuleSet([{"id": "r", "when": [{"feature": "rating_latest", "op": ">=", "value": "Exceeds"}],
@@ -28,8 +37,11 @@ from ._actions import ActionStore
 from ._bench import READINESS, BenchStrength, Role, bench_strength, skill_profile
 from ._flags import FLAGS, calibration_flags, failed_mandatory
 from ._impact import LearningImpact, learning_impact, track_completions
+from ._indicators import LeadingIndicators, early_behaviours, leading_indicators
 from ._ninebox import PotentialBias, plot_potential_bias, potential_bias
 from ._ontology import DEFAULT_ABBREVIATIONS, DEFAULT_SYNONYMS, LEVEL_WORDS, SkillOntology
+from ._roi import DEFAULT_ASSUMPTIONS, roi, roi_money
+from ._roi_result import ROI
 from ._rules import (
     ACTION_TYPES,
     OPERATORS,
@@ -41,6 +53,7 @@ from ._rules import (
     RuleError,
 )
 from ._ruleset import RuleSet
+from ._team import TeamView, team_view
 from ._webhooks import (
     SIGNATURE_HEADER,
     WebhookSender,
@@ -63,12 +76,20 @@ __all__ = [
     "ACTION_NAMESPACE",
     "ASSIGNED_VERB",
     "DEFAULT_ABBREVIATIONS",
+    "DEFAULT_ASSUMPTIONS",
     "DEFAULT_SYNONYMS",
     "FLAGS",
     "LearningImpact",
+    "ROI",
+    "roi",
+    "roi_money",
+    "LeadingIndicators",
+    "early_behaviours",
+    "leading_indicators",
     "LEVEL_WORDS",
     "SIGNATURE_HEADER",
     "SkillOntology",
+    "TeamView",
     "ActionStore",
     "BenchStrength",
     "WebhookSender",
@@ -83,6 +104,7 @@ __all__ = [
     "sign_payload",
     "skill_profile",
     "statement_id",
+    "team_view",
     "track_completions",
     "verify_signature",
     "webhook_payload",

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._validation import renamed_parameters
 from ._action_table import action_key, normalize_actions
 from ._tables import _require, _utc
 
@@ -31,9 +32,10 @@ READINESS = ("Ready Now", "Ready in 1-2 years", "Ready later")
 _DONE_VERBS = frozenset({"completed", "passed", "mastered"})
 
 
+@renamed_parameters(catalog="course_catalog")
 def skill_profile(
     statements: pd.DataFrame,
-    catalog: pd.DataFrame,
+    course_catalog: pd.DataFrame,
     *,
     as_of: Any,
     ontology: Any = None,
@@ -48,8 +50,8 @@ def skill_profile(
     statements : pandas.DataFrame
         Normalized statements (:func:`talentml.xapi.ingest`): ``employee_id``,
         ``object_id``, ``verb``, ``success``, ``completion``, ``stored``.
-    catalog : pandas.DataFrame
-        The learning catalog: ``activity_id``, ``skills`` (lists) and ``level``; or the
+    course_catalog : pandas.DataFrame
+        The learning course_catalog: ``activity_id``, ``skills`` (lists) and ``level``; or the
         output of :meth:`SkillOntology.map_activities` (``activity_id``, ``skill``,
         ``level``).
     as_of : str or Timestamp
@@ -79,7 +81,7 @@ def skill_profile(
     _require(statements, ("employee_id", "object_id", "verb", "stored"), "statements")
     t = pd.Timestamp(as_of)
     t = t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
-    acts = _activity_skills(catalog, ontology)
+    acts = _activity_skills(course_catalog, ontology)
     st = statements
     stored = _utc(st["stored"], "statements", "stored")
     verb = st["verb"].astype("string").str.lower()
@@ -263,9 +265,10 @@ class BenchStrength:
             dtype="int64",
         )
 
+    @renamed_parameters(catalog="course_catalog")
     def learning_paths(
         self,
-        catalog: pd.DataFrame,
+        course_catalog: pd.DataFrame,
         *,
         readiness: Sequence[str] = ("Ready in 1-2 years",),
         due_days: int = 90,
@@ -281,7 +284,7 @@ class BenchStrength:
 
         Parameters
         ----------
-        catalog : pandas.DataFrame
+        course_catalog : pandas.DataFrame
             The learning catalog (``activity_id``, ``title``, ``skills``, ``level``;
             ``kind`` and ``assessed`` are used to prefer courses when present).
         readiness : sequence of str, default ("Ready in 1-2 years",)
@@ -318,14 +321,14 @@ class BenchStrength:
             raise ValueError(f"unknown readiness {unknown}; one of {list(READINESS)}")
         if isinstance(due_days, bool) or not isinstance(due_days, int) or due_days < 1:
             raise ValueError(f"due_days must be an int >= 1, got {due_days!r}")
-        _require(catalog, ("activity_id", "title", "skills", "level"), "catalog")
-        acts = _activity_skills(catalog, ontology).merge(
-            catalog[
+        _require(course_catalog, ("activity_id", "title", "skills", "level"), "catalog")
+        acts = _activity_skills(course_catalog, ontology).merge(
+            course_catalog[
                 ["activity_id"]
                 + [
                     c
                     for c in ("title", "kind", "assessed", "expected_minutes")
-                    if c in catalog.columns
+                    if c in course_catalog.columns
                 ]
             ].astype({"activity_id": "string"}),
             on="activity_id",

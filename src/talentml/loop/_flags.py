@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._validation import renamed_parameters
 from ._rules import RATING_SCALE
 from ._tables import _require, _utc
 
@@ -38,10 +39,11 @@ def _label(value: float) -> str:
     return f"{value:g} ({label})" if label else f"{value:g}"
 
 
+@renamed_parameters(catalog="course_catalog")
 def failed_mandatory(
     spine: pd.DataFrame,
     statements: pd.DataFrame,
-    catalog: pd.DataFrame,
+    course_catalog: pd.DataFrame,
     *,
     window: str = "365D",
 ) -> pd.Series:
@@ -58,7 +60,7 @@ def failed_mandatory(
     statements : pandas.DataFrame
         Normalized statements: ``employee_id``, ``object_id``, ``verb``, ``success``,
         ``stored``.
-    catalog : pandas.DataFrame
+    course_catalog : pandas.DataFrame
         ``activity_id`` and ``mandatory``.
     window : str, default "365D"
         How far back a failure counts.
@@ -83,10 +85,12 @@ def failed_mandatory(
     """
     _require(spine, ("employee_id", "as_of"), "spine")
     _require(statements, ("employee_id", "object_id", "verb", "stored"), "statements")
-    _require(catalog, ("activity_id", "mandatory"), "catalog")
+    _require(course_catalog, ("activity_id", "mandatory"), "catalog")
     w = pd.Timedelta(window)
     mand = set(
-        catalog.loc[catalog["mandatory"].fillna(False).astype(bool), "activity_id"].astype(str)
+        course_catalog.loc[
+            course_catalog["mandatory"].fillna(False).astype(bool), "activity_id"
+        ].astype(str)
     )
     st = statements[
         statements["object_id"].astype(str).isin(mand) & statements["employee_id"].notna()
@@ -152,6 +156,7 @@ def _pct(values: pd.Series, groups: pd.Series) -> pd.Series:
     return values.groupby(groups, sort=False).rank(method="average", pct=True)
 
 
+@renamed_parameters(catalog="course_catalog")
 def calibration_flags(
     X: pd.DataFrame,
     *,
@@ -160,7 +165,7 @@ def calibration_flags(
     rating: str = "rating_latest",
     top_rating: float | str = "Exceeds",
     statements: pd.DataFrame | None = None,
-    catalog: pd.DataFrame | None = None,
+    course_catalog: pd.DataFrame | None = None,
     agility: str = "agility_standard_365d",
     skill_pace: str = "skills_per_quarter_365d",
     gem_quantile: float = 0.8,
@@ -190,8 +195,8 @@ def calibration_flags(
         The performance rating.
     top_rating : float or str, default "Exceeds"
         A top rating is at or above this (a number or a :data:`RATING_SCALE` label).
-    statements, catalog : pandas.DataFrame, optional
-        Normalized statements and the learning catalog, to also flag mandatory courses
+    statements, course_catalog : pandas.DataFrame, optional
+        Normalized statements and the learning course_catalog, to also flag mandatory courses
         *failed* and not passed since (:func:`failed_mandatory`).
     agility, skill_pace : str
         Learning agility and skill-acquisition columns of the hidden-gem flag.
@@ -249,7 +254,7 @@ def calibration_flags(
     if rating in X.columns and ("mandatory_compliant" in X.columns or statements is not None):
         parts.append(
             _top_rating_noncompliant(
-                X, ids, as_of, rating=rating, top=top, statements=statements, catalog=catalog
+                X, ids, as_of, rating=rating, top=top, statements=statements, catalog=course_catalog
             )
         )
     else:

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._validation import RandomStateLike, renamed_parameters
 from ._impact_estimate import (
     _bootstrap,
     _contrasts,
@@ -38,9 +39,10 @@ logger = logging.getLogger(__name__)
 _DONE_VERBS = frozenset({"completed", "passed", "mastered"})
 
 
+@renamed_parameters(catalog="course_catalog")
 def track_completions(
     statements: pd.DataFrame,
-    catalog: pd.DataFrame,
+    course_catalog: pd.DataFrame,
     *,
     program: str | None = "leadership",
     activities: Sequence[str] | None = None,
@@ -56,7 +58,7 @@ def track_completions(
     statements : pandas.DataFrame
         Normalized statements: ``employee_id``, ``object_id``, ``verb``, ``timestamp`` and
         optionally ``success``, ``completion``.
-    catalog : pandas.DataFrame
+    course_catalog : pandas.DataFrame
         The learning catalog (``activity_id``, ``program``).
     program : str, default "leadership"
         The catalog program of the track (ignored when ``activities`` is given).
@@ -84,13 +86,15 @@ def track_completions(
     """
     _require(statements, ("employee_id", "object_id", "verb", "timestamp"), "statements")
     if activities is None:
-        _require(catalog, ("activity_id", "program"), "catalog")
-        acts = catalog.loc[catalog["program"].astype(str) == str(program), "activity_id"]
+        _require(course_catalog, ("activity_id", "program"), "catalog")
+        acts = course_catalog.loc[
+            course_catalog["program"].astype(str) == str(program), "activity_id"
+        ]
         acts = sorted(acts.astype(str).unique())
         if not acts:
             raise ValueError(
                 f"the catalog has no activity in program {program!r}; programs: "
-                f"{sorted(catalog['program'].dropna().astype(str).unique())}"
+                f"{sorted(course_catalog['program'].dropna().astype(str).unique())}"
             )
     else:
         acts = sorted({str(a) for a in activities})
@@ -363,7 +367,7 @@ def learning_impact(
     bins: int = 3,
     n_bootstrap: int = 200,
     confidence: float = 0.95,
-    random_state: int | None = None,
+    random_state: RandomStateLike = 0,
     show_progress: bool | None = None,
 ) -> LearningImpact:
     """Estimate the effect of completing a learning track on a later rating.
@@ -418,7 +422,7 @@ def learning_impact(
         Bootstrap replicates.
     confidence : float, default 0.95
         Confidence level.
-    random_state : int, optional
+    random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default 0
         Seed of the bootstrap.
     show_progress : bool, optional
         Progress bar over the replicates (default from :func:`talentml.set_config`).

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from .._validation import rng_from
 from ..config import show_progress as _show_progress
 from ._tables import _utc
 
@@ -329,7 +330,7 @@ def _bootstrap(
     show_progress: bool | None,
 ) -> dict[str, list[float]]:
     """Bootstrap replicates of every estimate (completers and comparison employees resampled)."""
-    rng = np.random.default_rng(random_state)
+    rng = rng_from(random_state)
     reps = {k: [] for k, _ in _ESTIMATES}
     show = _show_progress() if show_progress is None else bool(show_progress)
     nt, ne = len(design.t), len(design.employees)

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from .._validation import renamed_parameters
 from ..xapi import LEVEL_WORDS
 
 __all__ = ["DEFAULT_ABBREVIATIONS", "DEFAULT_SYNONYMS", "LEVEL_WORDS", "SkillOntology"]
@@ -195,7 +196,10 @@ class SkillOntology:
                 entry["sources"].append(source)
         return self
 
-    def add_catalog(self, catalog: pd.DataFrame, *, source: str = "catalog") -> SkillOntology:
+    @renamed_parameters(catalog="course_catalog")
+    def add_catalog(
+        self, course_catalog: pd.DataFrame, *, source: str = "catalog"
+    ) -> SkillOntology:
         """Add the skills of a learning catalog (its ``skills`` column of lists).
 
         Examples
@@ -206,11 +210,11 @@ class SkillOntology:
         >>> SkillOntology().add_catalog(cat).canonical("sql")
         'SQL'
         """
-        if "skills" not in catalog.columns:
+        if "skills" not in course_catalog.columns:
             raise ValueError(
-                f"table 'catalog' has no 'skills' column; it has {list(catalog.columns)}"
+                f"table 'catalog' has no 'skills' column; it has {list(course_catalog.columns)}"
             )
-        return self.add(catalog["skills"], source=source)
+        return self.add(course_catalog["skills"], source=source)
 
     # ------------------------------------------------------------------ decisions
     def accept(self, variant: str, canonical: str) -> SkillOntology:
@@ -450,7 +454,8 @@ class SkillOntology:
         )
 
     # ------------------------------------------------------------------ activities
-    def map_activities(self, catalog: pd.DataFrame) -> pd.DataFrame:
+    @renamed_parameters(catalog="course_catalog")
+    def map_activities(self, course_catalog: pd.DataFrame) -> pd.DataFrame:
         """Map catalog activities to canonical skills and levels.
 
         Skills come from the catalog's ``skills`` lists, or, for an activity without any,
@@ -459,7 +464,7 @@ class SkillOntology:
 
         Parameters
         ----------
-        catalog : pandas.DataFrame
+        course_catalog : pandas.DataFrame
             ``activity_id``, ``title`` and optionally ``skills``, ``level``, ``program``.
 
         Returns
@@ -484,15 +489,15 @@ class SkillOntology:
         0          a1  Negotiation      3        title
         1          a2       Python      1      catalog
         """
-        missing = [c for c in ("activity_id", "title") if c not in catalog.columns]
+        missing = [c for c in ("activity_id", "title") if c not in course_catalog.columns]
         if missing:
             raise ValueError(f"table 'catalog' is missing column(s) {missing}")
         lookup = self._lookup()
         vocab = sorted(lookup.items(), key=lambda kv: -len(kv[0]))
         rows = []
-        for rec in catalog.itertuples(index=False):
+        for rec in course_catalog.itertuples(index=False):
             title = str(rec.title)
-            raw = getattr(rec, "skills", None) if "skills" in catalog.columns else None
+            raw = getattr(rec, "skills", None) if "skills" in course_catalog.columns else None
             skills = [s for s in _flatten([raw])] if raw is not None else []
             source = "catalog"
             canon = [lookup.get(self.key(s), " ".join(s.split())) for s in skills]
@@ -501,14 +506,18 @@ class SkillOntology:
                 canon = [name for k, name in vocab if f" {k} " in title_key]
                 source = "title"
             level, lsource = None, "unknown"
-            if "level" in catalog.columns and not pd.isna(rec.level) and 1 <= int(rec.level) <= 4:
+            if (
+                "level" in course_catalog.columns
+                and not pd.isna(rec.level)
+                and 1 <= int(rec.level) <= 4
+            ):
                 level, lsource = int(rec.level), "catalog"
             else:
                 words = re.findall(r"\w+", title.casefold())
                 found = [LEVEL_WORDS[w] for w in words if w in LEVEL_WORDS]
                 if found:
                     level, lsource = max(found), "title"
-            program = getattr(rec, "program", None) if "program" in catalog.columns else None
+            program = getattr(rec, "program", None) if "program" in course_catalog.columns else None
             for skill in dict.fromkeys(canon) or [None]:
                 rows.append(
                     (
@@ -534,7 +543,7 @@ class SkillOntology:
             ],
         )
         out["level"] = out["level"].astype("Int64")
-        if "program" not in catalog.columns:
+        if "program" not in course_catalog.columns:
             out = out.drop(columns="program")
         n_none = int((out["skill_source"] == "none").sum())
         if n_none:

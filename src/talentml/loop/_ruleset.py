@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._validation import renamed_parameters
 from ._action_table import _dedupe, _existing
 from ._evaluate import _candidates, _match, _render, _table, _titles
 from ._rules import RATING_SCALE, Rule, RuleError, _check_rule, _load_yaml, _rule_list
@@ -245,6 +246,7 @@ class RuleSet:
         data = _table(self, X, competency_ratings, scores)
         return _match(self, data)
 
+    @renamed_parameters(catalog="course_catalog")
     def evaluate(
         self,
         X: pd.DataFrame,
@@ -254,7 +256,7 @@ class RuleSet:
         explanations: pd.DataFrame | None = None,
         open_actions: pd.DataFrame | None = None,
         store: Any = None,
-        catalog: pd.DataFrame | None = None,
+        course_catalog: pd.DataFrame | None = None,
         max_reasons: int = 3,
     ) -> pd.DataFrame:
         """Evaluate every rule on every spine row and return the new actions.
@@ -288,7 +290,7 @@ class RuleSet:
             ``status``/``closed_at`` are honoured when present.
         store : ActionStore, optional
             Read open actions from it and record the new ones in it.
-        catalog : pandas.DataFrame, optional
+        course_catalog : pandas.DataFrame, optional
             The learning ``catalog``: titles of enroll/recommend targets that have none.
         max_reasons : int, default 3
             Model reasons quoted per action.
@@ -323,7 +325,7 @@ class RuleSet:
         data = _table(self, X, competency_ratings, scores)
         matched = _match(self, data)
         existing = _existing(open_actions, store)
-        titles = _titles(catalog)
+        titles = _titles(course_catalog)
         blocks = []
         for order, rule in enumerate(self.rules):
             rows = np.flatnonzero(matched[rule.id].to_numpy(bool))

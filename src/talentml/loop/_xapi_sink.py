@@ -258,7 +258,7 @@ def emit_xapi(
     >>> from talentml.loop import emit_xapi
     >>> from talentml.loop._action_table import empty_actions
     >>> from talentml.xapi import LRSClient
-    >>> client = LRSClient("http://127.0.0.1:9/xAPI/", progress=False)  # never called
+    >>> client = LRSClient("http://127.0.0.1:9/xAPI/", show_progress=False)  # never called
     >>> actors = pd.DataFrame({"employee_id": [], "email": []})
     >>> emit_xapi(empty_actions(), client, actors=actors).empty
     True

@@ -21,7 +21,7 @@ import pandas as pd
 from sklearn.base import clone
 from tqdm.auto import tqdm
 
-from .._validation import ID_COLUMNS
+from .._validation import ID_COLUMNS, RandomStateLike, renamed_parameters
 from ..config import show_progress as _show_progress
 from ..labels import censor_at
 from . import _evaluate as E
@@ -30,7 +30,6 @@ from ._timesplit import (  # noqa: F401 - the splitter's names, also importable 
     MSG_EMPTY_FOLD,
     Holdout,
     TimeSplit,
-    _censor_at,
     _known,
     _months,
     _timedelta,
@@ -239,7 +238,7 @@ def _fold(
     tau: float | None,
     quantiles: Sequence[float],
     ci: float,
-    top: float,
+    top_fraction: float,
     n_bins: int,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any], pd.DataFrame, Any, dict[str, Any]]:
     """Fit on one fold's training rows (targets as known at its start), predict its test rows.
@@ -283,7 +282,7 @@ def _fold(
         n_bootstrap=0,
         random_state=None,
         ci=ci,
-        top=top,
+        top_fraction=top_fraction,
         n_bins=n_bins,
         show_progress=False,
     )
@@ -306,6 +305,7 @@ def _fold(
     return pred, metrics, info, excluded, fitted, settings
 
 
+@renamed_parameters(top="top_fraction")
 def backtest(
     model: Any,
     X: pd.DataFrame,
@@ -317,11 +317,11 @@ def backtest(
     end: str | pd.Timestamp | None = None,
     time_column: str = "as_of",
     n_bootstrap: int = 200,
-    random_state: Any = None,
+    random_state: RandomStateLike = 0,
     groups: Any = None,
     oracle: Any = None,
     ci: float = 0.95,
-    top: float = 0.10,
+    top_fraction: float = 0.10,
     n_bins: int = 10,
     times: Sequence[float] | None = None,
     tau: float | None = None,
@@ -359,7 +359,7 @@ def backtest(
         The column of ``X`` with each row's time.
     n_bootstrap : int, default=200
         Cluster-bootstrap resamples of the pooled metrics.
-    random_state : int, numpy.random.RandomState or None, default=None
+    random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default 0
         Seed of the bootstrap (the model's own ``random_state`` is left as set).
     groups : array-like, optional
         Bootstrap unit per row; default ``employee_id``.
@@ -367,7 +367,7 @@ def backtest(
         Reference predictions aligned with ``X`` (see :func:`evaluate`).
     ci : float, default=0.95
         Level of the bootstrap intervals.
-    top : float, default=0.10
+    top_fraction : float, default=0.10
         Fraction of the highest predictions for the lift.
     n_bins : int, default=10
         Bins of the calibration error and groups of the decile table.
@@ -464,7 +464,7 @@ def backtest(
             tau=tau,
             quantiles=quantiles,
             ci=ci,
-            top=top,
+            top_fraction=top_fraction,
             n_bins=n_bins,
         )
         per_fold.append(metrics[["fold", "test_start", "metric", "value", "n"]])
@@ -491,7 +491,7 @@ def backtest(
         n_bootstrap=n_bootstrap,
         random_state=random_state,
         ci=ci,
-        top=top,
+        top_fraction=top_fraction,
         n_bins=n_bins,
         show_progress=show_progress,
     )

@@ -32,7 +32,6 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 from sklearn.base import BaseEstimator
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 from tqdm.auto import tqdm
 
@@ -42,6 +41,7 @@ from .._validation import (  # one rule, one place: re-exported for the estimato
     PROTECTED_NAMES,
     SENSITIVE_COLUMNS,
     check_purpose,
+    check_random_state,
     normalize_name,
     sensitive_names,
 )

@@ -32,7 +32,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import ID_COLUMNS  # noqa: F401 - importable from here
+from .._validation import (
+    ID_COLUMNS,  # noqa: F401 - importable from here
+    RandomStateLike,
+    renamed_parameters,
+)
 from ._evaluate_stats import (  # noqa: F401 - the steps of evaluate, also used by _backtest
     _binary_stats,
     _interval,
@@ -332,17 +336,18 @@ class Evaluation:
         return "\n".join(lines)
 
 
+@renamed_parameters(top="top_fraction")
 def evaluate(
     model: Any,
     X: Any,
     y: Any,
     *,
     n_bootstrap: int = 200,
-    random_state: Any = None,
+    random_state: RandomStateLike = 0,
     groups: Any = None,
     oracle: Any = None,
     ci: float = 0.95,
-    top: float = 0.10,
+    top_fraction: float = 0.10,
     n_bins: int = 10,
     survival: bool | None = None,
     times: Sequence[float] | None = None,
@@ -371,7 +376,7 @@ def evaluate(
         counted by reason (``Evaluation.excluded``) and logged.
     n_bootstrap : int, default=200
         Cluster-bootstrap resamples for the confidence intervals (0: none).
-    random_state : int, numpy.random.RandomState or None, default=None
+    random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default 0
         Seed of the bootstrap.
     groups : array-like, optional
         The bootstrap unit of each row (one entry per row of ``X``). Default:
@@ -384,7 +389,7 @@ def evaluate(
         rows: a group of metrics whose rows it does not cover gets no oracle value (logged).
     ci : float, default=0.95
         Level of the percentile bootstrap intervals.
-    top : float, default=0.10
+    top_fraction : float, default=0.10
         Fraction of the highest predictions for the lift (``lift_at_10``).
     n_bins : int, default=10
         Bins of the calibration error and groups of the decile table.
@@ -471,7 +476,7 @@ def evaluate(
         n_bootstrap=n_bootstrap,
         random_state=random_state,
         ci=ci,
-        top=top,
+        top_fraction=top_fraction,
         n_bins=n_bins,
         show_progress=show_progress,
     )

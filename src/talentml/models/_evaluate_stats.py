@@ -12,10 +12,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.utils import check_random_state
 from tqdm.auto import tqdm
 
-from .._validation import bootstrap_clusters
+from .._validation import bootstrap_clusters, check_random_state
 from ..config import show_progress as _show_progress
 from . import _metrics as M
 from ._evaluate_target import KIND_INTERVAL, _as_time, _quantile_name
@@ -59,13 +58,13 @@ def _oracle(pred: pd.DataFrame, rows: np.ndarray, what: str) -> np.ndarray | Non
     return o
 
 
-def _binary_stats(pred: pd.DataFrame, *, top: float, n_bins: int) -> list[_Stat]:
+def _binary_stats(pred: pd.DataFrame, *, top_fraction: float, n_bins: int) -> list[_Stat]:
     mask = pred["label"].notna().to_numpy()
     rows = np.flatnonzero(mask)
     y = pred["label"].to_numpy(dtype=np.float64, na_value=np.nan)[rows]
     p = pred["proba"].to_numpy(dtype=np.float64)[rows]
     o = _oracle(pred, rows, "classification")
-    lift_name = f"lift_at_{100 * top:g}"
+    lift_name = f"lift_at_{100 * top_fraction:g}"
     names = {
         "roc_auc": "roc_auc",
         "pr_auc": "pr_auc",
@@ -77,7 +76,7 @@ def _binary_stats(pred: pd.DataFrame, *, top: float, n_bins: int) -> list[_Stat]
     }
 
     def scorer(values: np.ndarray):
-        scores = M._BinaryScores(y, values, n_bins=n_bins, top=top)
+        scores = M._BinaryScores(y, values, n_bins=n_bins, top_fraction=top_fraction)
         cache: dict[str, Any] = {"w": None, "out": {}}
 
         def get(key: str) -> Callable[[np.ndarray], float]:
@@ -250,7 +249,7 @@ def _score(
     n_bootstrap: int,
     random_state: Any,
     ci: float,
-    top: float,
+    top_fraction: float,
     n_bins: int,
     show_progress: bool | None,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
@@ -266,7 +265,7 @@ def _score(
     else:
         labelled = pred["label"].notna().to_numpy()
         if labelled.any():
-            stats += _binary_stats(pred, top=top, n_bins=n_bins)
+            stats += _binary_stats(pred, top_fraction=top_fraction, n_bins=n_bins)
             y = pred.loc[labelled, "label"].to_numpy(dtype=np.float64)
             p = pred.loc[labelled, "proba"].to_numpy(dtype=np.float64)
             deciles = M.decile_table(y, p, n_bins=min(n_bins, len(y)))
@@ -326,7 +325,7 @@ def _score(
             "ci": float(ci),
             "n_rows": int(len(pred)),
             "n_clusters": int(clusters.max()) + 1 if len(clusters) else 0,
-            "top": float(top),
+            "top_fraction": float(top_fraction),
             "n_bins": int(n_bins),
         }
     )

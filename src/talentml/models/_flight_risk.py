@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
+from .._validation import RandomStateLike
 from ._base import fmt_rows
 from ._classifier import _CalibratedClassifier
 from ._params import CLASSIFIER_XGB_PARAMS_DOC, SHARED_ATTRIBUTES_DOC
@@ -176,7 +177,7 @@ class FlightRisk(_CalibratedClassifier):
         survival_n_estimators: int | None = None,
         survival_max_rows: int | None = 300_000,
         n_jobs: int | None = None,
-        random_state: Any = None,
+        random_state: RandomStateLike = 0,
         device: str = "cpu",
         show_progress: bool | None = None,
         xgb_params: Mapping[str, Any] | None = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from .._validation import RandomStateLike
 from ._classifier import _CalibratedClassifier
 from ._params import CLASSIFIER_XGB_PARAMS_DOC, SHARED_ATTRIBUTES_DOC
 
@@ -133,7 +134,7 @@ class HighPotential(_CalibratedClassifier):
         calibration_fraction: float = 0.2,
         calibration_cv: int | str | None = "auto",
         n_jobs: int | None = None,
-        random_state: Any = None,
+        random_state: RandomStateLike = 0,
         device: str = "cpu",
         show_progress: bool | None = None,
         xgb_params: Mapping[str, Any] | None = None,

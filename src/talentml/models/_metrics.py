@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._validation import renamed_parameters
 from ._metrics_base import (  # noqa: F401 - every metric is importable from here
     MSG_NO_PAIRS,
     MSG_ONE_CLASS,
@@ -257,7 +258,8 @@ def decile_table(y_true: Any, y_prob: Any, *, n_bins: int = 10) -> pd.DataFrame:
     )
 
 
-def lift_at(y_true: Any, y_prob: Any, top: float = 0.10) -> float:
+@renamed_parameters(top="top_fraction")
+def lift_at(y_true: Any, y_prob: Any, top_fraction: float = 0.10) -> float:
     """Lift of the top fraction: its event rate over the overall event rate.
 
     Parameters
@@ -266,13 +268,13 @@ def lift_at(y_true: Any, y_prob: Any, top: float = 0.10) -> float:
         Observed outcomes, 0 or 1.
     y_prob : array-like of shape (n,)
         Predicted probabilities (or any score where higher means more likely).
-    top : float, default=0.10
+    top_fraction : float, default=0.10
         Fraction of rows with the highest predictions, in (0, 1].
 
     Returns
     -------
     float
-        ``rate(top) / rate(all)``: 1 for a random ranking, ``1 / top`` at most.
+        ``rate(top_fraction) / rate(all)``: 1 for a random ranking, ``1 / top_fraction`` at most.
 
     Raises
     ------
@@ -285,7 +287,7 @@ def lift_at(y_true: Any, y_prob: Any, top: float = 0.10) -> float:
 
     Notes
     -----
-    The top holds exactly ``top * n`` rows: when the cut falls inside a group of tied
+    The top holds exactly ``top_fraction * n`` rows: when the cut falls inside a group of tied
     predictions, that group counts with the fraction of it that fits, so the result does not
     depend on the row order.
 
@@ -294,24 +296,24 @@ def lift_at(y_true: Any, y_prob: Any, top: float = 0.10) -> float:
     >>> from talentml.models._metrics import lift_at
     >>> y = [1, 0, 0, 0, 1, 0, 0, 0, 0, 0]
     >>> p = [0.9, 0.5, 0.4, 0.3, 0.3, 0.2, 0.2, 0.1, 0.1, 0.1]
-    >>> lift_at(y, p, top=0.1)
+    >>> lift_at(y, p, top_fraction=0.1)
     5.0
-    >>> lift_at(y, p, top=0.4)  # the tie at 0.3 is split: 1 + 0.5 events in 4 rows
+    >>> lift_at(y, p, top_fraction=0.4)  # the tie at 0.3 is split: 1 + 0.5 events in 4 rows
     1.875
     """
     y, p = _check_binary(y_true, y_prob, scores=True)
-    if not 0.0 < float(top) <= 1.0:
-        raise ValueError(f"top must be in (0, 1], got {top!r}")
+    if not 0.0 < float(top_fraction) <= 1.0:
+        raise ValueError(f"top_fraction must be in (0, 1], got {top_fraction!r}")
     base = y.mean()
     if base == 0:
         raise ValueError(MSG_ONE_CLASS.format(what="lift", value=0))
-    return float(_lift(y, p, float(top)) / base)
+    return float(_lift(y, p, float(top_fraction)) / base)
 
 
-def _lift(y: np.ndarray, p: np.ndarray, top: float) -> float:
-    """Event rate among the top ``top`` fraction, ties split fractionally."""
+def _lift(y: np.ndarray, p: np.ndarray, top_fraction: float) -> float:
+    """Event rate among the top ``top_fraction``, ties split fractionally."""
     n = len(y)
-    k = top * n
+    k = top_fraction * n
     order = np.argsort(-p, kind="stable")
     ps = p[order]
     cut = ps[min(n - 1, max(0, math.ceil(k) - 1))]
@@ -332,10 +334,10 @@ class _BinaryScores:
     this module; the tests check it).
     """
 
-    def __init__(self, y: np.ndarray, p: np.ndarray, *, n_bins: int, top: float) -> None:
+    def __init__(self, y: np.ndarray, p: np.ndarray, *, n_bins: int, top_fraction: float) -> None:
         self.y = y
         self.p = p
-        self.top = top
+        self.top_fraction = top_fraction
         self.order = np.argsort(-p, kind="stable")
         ps = p[self.order]
         starts = np.r_[True, ps[1:] != ps[:-1]]
@@ -381,7 +383,7 @@ class _BinaryScores:
         out["mean_predicted"] = float(np.sum(w * p) / total)
         out["observed_rate"] = n_pos / total
         if n_pos > 0:
-            k = self.top * total
+            k = self.top_fraction * total
             size = pos + neg
             cum = np.cumsum(size)
             g = int(np.searchsorted(cum, k, side="left"))

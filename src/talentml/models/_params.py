@@ -48,7 +48,7 @@ n_estimators : int, default 300
         Fraction of the training rows (employees) held out for early stopping.
     n_jobs : int, optional
         Threads (XGBoost ``nthread``); None: all cores, -1: all cores.
-    random_state : int, numpy.random.RandomState or None, default None
+    random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default 0
         Seed of the booster and of the held-out splits.
     device : str, default "cpu"
         XGBoost device (``"cpu"``, ``"cuda"``).

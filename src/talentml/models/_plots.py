@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import renamed_parameters
 from . import _metrics as M
 
 __all__ = ["plot_calibration", "plot_lift"]
@@ -109,7 +110,10 @@ def plot_calibration(
     return ax
 
 
-def plot_lift(y_true: Any, y_prob: Any, *, n_bins: int = 10, top: float = 0.10, ax: Any = None):
+@renamed_parameters(top="top_fraction")
+def plot_lift(
+    y_true: Any, y_prob: Any, *, n_bins: int = 10, top_fraction: float = 0.10, ax: Any = None
+):
     """Lift by decile of predicted risk: each group's event rate over the overall rate.
 
     Bars show the lift of each group (1 = the highest predictions); the line is the
@@ -123,7 +127,7 @@ def plot_lift(y_true: Any, y_prob: Any, *, n_bins: int = 10, top: float = 0.10, 
         Predicted probabilities (or any score).
     n_bins : int, default=10
         Number of groups.
-    top : float, default=0.10
+    top_fraction : float, default=0.10
         The fraction whose lift (:func:`~talentml.models.lift_at`) is written in the title.
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure when omitted.
@@ -159,8 +163,8 @@ def plot_lift(y_true: Any, y_prob: Any, *, n_bins: int = 10, top: float = 0.10, 
     ax.set_xticks(x)
     ax.set_xlabel("group of predicted risk (1 = highest)")
     ax.set_ylabel("lift (observed rate / overall rate)")
-    lift = M.lift_at(y, p, top=top) if y.any() else float("nan")
-    ax.set_title(f"Lift (top {100 * top:g}%: {lift:.2f})")
+    lift = M.lift_at(y, p, top_fraction=top_fraction) if y.any() else float("nan")
+    ax.set_title(f"Lift (top {100 * top_fraction:g}%: {lift:.2f})")
     ax.legend(loc="upper right", fontsize="small")
     return ax
 

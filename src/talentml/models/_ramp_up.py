@@ -11,6 +11,7 @@ import pandas as pd
 from sklearn.base import RegressorMixin
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d
 
+from .._validation import RandomStateLike
 from ._base import MSG_Y_NONE, _XGBModel, finite_log_mean, fmt_rows, holdout_mask, seed_from
 from ._classifier import check_alignment
 from ._params import SHARED_ATTRIBUTES_DOC, XGB_PARAMS_DOC
@@ -113,7 +114,7 @@ class RampUp(RegressorMixin, _XGBModel):
         early_stopping_rounds: int | None = None,
         validation_fraction: float = 0.1,
         n_jobs: int | None = None,
-        random_state: Any = None,
+        random_state: RandomStateLike = 0,
         device: str = "cpu",
         show_progress: bool | None = None,
         xgb_params: Mapping[str, Any] | None = None,

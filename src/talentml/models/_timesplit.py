@@ -450,11 +450,6 @@ class TimeSplit(BaseCrossValidator):
             yield test
 
 
-def _censor_at(y: Any, X: pd.DataFrame, rows: np.ndarray, start: pd.Timestamp, column: str) -> Any:
-    """Deprecated private spelling of :func:`talentml.labels.censor_at` (``column`` positional)."""
-    return censor_at(y, X, rows, start, time_column=column)
-
-
 def _share_starts(
     times: pd.DatetimeIndex, known: np.ndarray, end: pd.Timestamp, n: int, share: float
 ) -> list[pd.Timestamp]:

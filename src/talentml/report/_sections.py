@@ -165,7 +165,7 @@ def _shap(ex: Any, max_rows: int) -> str:
 
     top = max(5, min(20, max_rows))
     fig = png_figure(
-        lambda ax: plot_importance(ex, top=top, ax=ax),
+        lambda ax: plot_importance(ex, max_display=top, ax=ax),
         size=(7.5, 0.35 * top + 1.4),
         alt="mean absolute SHAP value of each feature",
         caption=f"Mean |SHAP| of each business feature over {len(ex):,} rows "

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._validation import renamed_parameters
 from ._profile import TrainingProfile, numeric_values
 
 __all__ = ["DRIFT_THRESHOLDS", "DriftReport", "drift"]
@@ -211,9 +212,15 @@ class DriftReport:
                 out[f"drift.warning_share.{_metric(str(kind))}"] = float(share)
         return out
 
-    def plot(self, *, top: int = 20):
+    @renamed_parameters(top="max_display")
+    def plot(self, *, max_display: int = 20):
         """PSI of the most shifted features (threshold lines) and the score's bins, reference
         against current.
+
+        Parameters
+        ----------
+        max_display : int, default 20
+            Features shown (the largest PSI first).
 
         Returns
         -------
@@ -223,7 +230,7 @@ class DriftReport:
 
         fig = Figure(figsize=(11, 5.5), layout="constrained")
         ax, ax2 = fig.subplots(1, 2, width_ratios=[1.3, 1])
-        t = self.table.dropna(subset=["psi"]).sort_values("psi", ascending=False).head(top)
+        t = self.table.dropna(subset=["psi"]).sort_values("psi", ascending=False).head(max_display)
         t = t.iloc[::-1]
         colors = {"ok": "#4c72b0", "watch": "#dd8452", "drift": "#c44e52"}
         ax.barh(t["feature"], t["psi"], color=[colors[s] for s in t["status"]])

@@ -30,6 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._validation import renamed_parameters
+
 __all__ = ["PROFILE_FORMAT", "TrainingProfile"]
 
 logger = logging.getLogger(__name__)
@@ -146,6 +148,7 @@ class TrainingProfile:
         return self.n_rows > 0
 
     @classmethod
+    @renamed_parameters(catalog="feature_catalog")
     def from_frame(
         cls,
         X: pd.DataFrame,
@@ -153,7 +156,7 @@ class TrainingProfile:
         features: Sequence[str] | None = None,
         categorical: Mapping[str, Sequence[str]] | None = None,
         scores: Any = None,
-        catalog: pd.DataFrame | None = None,
+        feature_catalog: pd.DataFrame | None = None,
         task: str = "probability",
     ) -> TrainingProfile:
         """Profile the training rows ``X``.
@@ -171,7 +174,7 @@ class TrainingProfile:
             profiled as a category whose levels are the ones it holds.
         scores : array-like, optional
             The model's scores of the rows (profiled as ``score``).
-        catalog : pandas.DataFrame, optional
+        feature_catalog : pandas.DataFrame, optional
             The feature catalog (a ``name`` column); each column's entry is kept.
         task : str, default "probability"
             What the scores are.
@@ -191,7 +194,7 @@ class TrainingProfile:
         lacking = [c for c in names if c not in X.columns]
         if lacking:
             raise ValueError(f"TrainingProfile: X lacks model column(s) {lacking[:10]}")
-        entries = _catalog_entries(catalog, names)
+        entries = _catalog_entries(feature_catalog, names)
         columns: dict[str, dict[str, Any]] = {}
         n_rows = len(X)
         for col in names:

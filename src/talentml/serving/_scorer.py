@@ -45,6 +45,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
+from .._validation import renamed_parameters
 from ..explain import ReasonCoder
 from ._bands import (
     _DEFAULT_LABELS,
@@ -111,7 +112,7 @@ class Scorer:
     direction : {"up", "down", "both"}, default "up"
         Which drivers are reasons: those raising the score (the default: why the risk, the
         potential or the days are high), lowering it, or both (``k`` of each).
-    catalog : pandas.DataFrame or mapping, optional
+    feature_catalog : pandas.DataFrame or mapping, optional
         How the reason texts say each column: the feature catalog (default
         :func:`talentml.features.catalog`), :func:`talentml.explain.describe_columns` of your
         own columns (alone or with the catalog), or a mapping for it.
@@ -122,7 +123,7 @@ class Scorer:
     min_peers : int, default 5
         Smallest peer group whose median is kept.
     coder : talentml.explain.ReasonCoder, optional
-        A fitted reason coder (then ``catalog``, ``peers`` and ``min_peers`` are its own).
+        A fitted reason coder (then ``feature_catalog``, ``peers`` and ``min_peers`` are its own).
     profile : TrainingProfile or mapping, optional
         The training profile the input guard checks requests against. Default: made from
         ``reference`` (the training rows); without either, only the model's own category
@@ -151,6 +152,7 @@ class Scorer:
     True
     """
 
+    @renamed_parameters(catalog="feature_catalog")
     def __init__(
         self,
         model: Any,
@@ -161,7 +163,7 @@ class Scorer:
         reference: pd.DataFrame | None = None,
         k: int = 3,
         direction: str = "up",
-        catalog: pd.DataFrame | Mapping | None = None,
+        feature_catalog: pd.DataFrame | Mapping | None = None,
         peers: str | None = "auto",
         min_peers: int = 5,
         coder: ReasonCoder | None = None,
@@ -194,7 +196,7 @@ class Scorer:
             if peers is not None and (not isinstance(peers, str) or peers == "team"):
                 raise ValueError(MSG_SERVED_PEERS.format(peers=peers))
             coder = ReasonCoder(
-                catalog=catalog, groups="auto", peers=peers, min_peers=min_peers
+                feature_catalog=feature_catalog, groups="auto", peers=peers, min_peers=min_peers
             ).fit(model, reference)
             # a served answer never depends on the other rows of a request
             coder.flags_fixed_ = True
@@ -256,7 +258,7 @@ class Scorer:
                 features=self.features,
                 categorical=self.view.categories,
                 scores=reference_scores,
-                catalog=self.catalog,
+                feature_catalog=self.catalog,
                 task=self.task,
             )
         else:
@@ -418,7 +420,7 @@ class Scorer:
         if coder_path.is_file():
             coder = ReasonCoder.from_dict(orjson.loads(coder_path.read_bytes()))
         else:  # saved before the reason coder: no peer medians
-            coder = ReasonCoder(catalog=catalog, peers=None).fit(model)
+            coder = ReasonCoder(feature_catalog=catalog, peers=None).fit(model)
             coder.flags_fixed_ = True
         profile_path = root / "profile.json"
         profile = None

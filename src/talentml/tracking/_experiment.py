@@ -23,7 +23,6 @@ import os
 import platform
 import posixpath
 import shutil
-import subprocess
 import tempfile
 import time
 import warnings
@@ -406,18 +405,28 @@ def _environment() -> dict[str, str]:
     return env
 
 
-def _git(folder: Path, *args: str) -> str | None:
+def _repository(path: Path) -> tuple[str, str, bool | None] | None:
+    """``(top folder, commit, dirty)`` of the git repository holding ``path``, else None.
+
+    Read with GitPython (a dependency of MLflow, whose own git tags use it); ``dirty`` is
+    None when the working tree cannot be compared (e.g. a bare checkout).
+    """
     try:
-        done = subprocess.run(
-            ["git", "-C", str(folder), "--no-optional-locks", *args],
-            capture_output=True,
-            text=True,
-            timeout=20,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
+        import git  # GitPython
+    except ImportError:  # pragma: no cover - MLflow requires it
         return None
-    return done.stdout.strip() if done.returncode == 0 else None
+    try:
+        repo = git.Repo(path, search_parent_directories=True)
+        top, commit = repo.working_tree_dir, repo.head.commit.hexsha
+    except (git.exc.GitError, ValueError, OSError):  # no repository, no commit yet
+        return None
+    if top is None:
+        return None
+    try:
+        dirty: bool | None = repo.is_dirty(untracked_files=False)
+    except (git.exc.GitError, OSError):
+        dirty = None
+    return str(top), commit, dirty
 
 
 def _source_tags(source: str | os.PathLike[str] | None) -> dict[str, str]:
@@ -432,14 +441,12 @@ def _source_tags(source: str | os.PathLike[str] | None) -> dict[str, str]:
     path = Path(source).resolve()
     tags["talentml.script"] = path.name
     tags["mlflow.source.name"] = str(path)
-    top = _git(path.parent, "rev-parse", "--show-toplevel")
-    if top:
-        commit = _git(path.parent, "rev-parse", "HEAD")
-        if commit:
-            tags["mlflow.source.git.commit"] = commit
-            status = _git(Path(top), "status", "--porcelain", "--untracked-files=no")
-            if status is not None:
-                tags["talentml.git_dirty"] = str(bool(status))
+    found = _repository(path.parent)
+    if found:
+        top, commit, dirty = found
+        tags["mlflow.source.git.commit"] = commit
+        if dirty is not None:
+            tags["talentml.git_dirty"] = str(dirty)
         try:
             tags["mlflow.source.name"] = path.relative_to(Path(top).resolve()).as_posix()
         except ValueError:

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._validation import external_stacklevel, rng_from
+
 __all__ = ["DEFAULT_HORIZON", "MSG_RANDOM_SPLIT", "SPLIT_KINDS"]
 
 #: How :func:`train` split the rows: the ``talentml.split`` tag of its run.
@@ -153,7 +155,7 @@ def _random_split(
 ) -> tuple[pd.DataFrame, pd.DataFrame, Any, Any, dict[str, Any]]:
     if not 0.0 < test_size < 1.0:
         raise ValueError(f"test_size must be in (0, 1), got {test_size!r}")
-    rng = np.random.default_rng(random_state)
+    rng = rng_from(random_state)
     if "employee_id" in X.columns:
         codes, uniques = pd.factorize(X["employee_id"].astype("string"), sort=True)
         test = rng.random(len(uniques)) < test_size
@@ -171,7 +173,7 @@ def _random_split(
             "test rows; change test_size"
         )
     warning = MSG_RANDOM_SPLIT.format(why=why, how=how)
-    warnings.warn(warning, UserWarning, stacklevel=4)
+    warnings.warn(warning, UserWarning, stacklevel=external_stacklevel())
     split = {
         "kind": kind,
         "rule": rule,

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._validation import RandomStateLike, renamed_parameters
 from ._split import (  # noqa: F401 - the split's names, importable from here as before
     MSG_RANDOM_SPLIT,
     SPLIT_KINDS,
@@ -165,6 +166,7 @@ def _metric_name(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "_-./ " else "_" for ch in name)
 
 
+@renamed_parameters(catalog="feature_catalog")
 def train(
     model: Any,
     X: pd.DataFrame,
@@ -185,13 +187,13 @@ def train(
     bands: Any = None,
     k: int = 3,
     direction: str = "up",
-    catalog: pd.DataFrame | None = None,
+    feature_catalog: pd.DataFrame | None = None,
     n_bootstrap: int = 200,
     evaluate_options: Mapping[str, Any] | None = None,
     audit_options: Mapping[str, Any] | None = None,
     shap_rows: int = 2_000,
     validate: bool = True,
-    random_state: int | None = 0,
+    random_state: RandomStateLike = 0,
     show_progress: bool | None = None,
 ) -> TrainedRun:
     """Train a talentml model inside an MLflow run and log everything a reviewer needs.
@@ -281,7 +283,7 @@ def train(
         Reasons per served prediction.
     direction : {"up", "down", "both"}, default "up"
         Which drivers served reasons name.
-    catalog : pandas.DataFrame, optional
+    feature_catalog : pandas.DataFrame, optional
         The feature catalog (default :func:`talentml.features.catalog`).
     n_bootstrap : int, default 200
         Bootstrap resamples of the metric intervals.
@@ -294,7 +296,7 @@ def train(
         Held-out rows explained for the SHAP plots.
     validate : bool, default True
         Check the logged model answers a serving request (``validate_serving_input``).
-    random_state : int, optional
+    random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default 0
         Seed of the split, the bootstrap and the audit.
     show_progress : bool, optional
         Progress bars (default: the talentml setting).
@@ -388,10 +390,10 @@ def train(
             **dict(evaluate_options or {}),
         },
     )
-    if catalog is None:
+    if feature_catalog is None:
         from ..features import catalog as default_catalog
 
-        catalog = default_catalog()
+        feature_catalog = default_catalog()
     scorer = Scorer(
         fitted,
         model_name=register_as or name,
@@ -399,7 +401,7 @@ def train(
         reference=X_train,  # the training profile of the input guard (and default bands)
         k=k,
         direction=direction,
-        catalog=catalog,
+        feature_catalog=feature_catalog,
     )
     example = input_example(scorer, X_test)
 
@@ -426,9 +428,13 @@ def train(
         _log_metrics(mlflow, evaluation)
         mlflow.log_dict(evaluation.to_dict(), "evaluation/evaluation.json")
         model_cols = list(scorer.features)
-        cat = catalog[catalog["name"].isin(model_cols)] if len(catalog) else catalog
+        cat = (
+            feature_catalog[feature_catalog["name"].isin(model_cols)]
+            if len(feature_catalog)
+            else feature_catalog
+        )
         mlflow.log_table(cat.astype(object).where(cat.notna(), None), "feature_catalog.json")
-        _log_plots(mlflow, evaluation, fitted, X_test, catalog, shap_rows, random_state)
+        _log_plots(mlflow, evaluation, fitted, X_test, feature_catalog, shap_rows, random_state)
         audit = None
         if sensitive is not None:
             audit = _log_audit(
@@ -550,7 +556,7 @@ def _log_plots(
     rows = X_test
     if len(rows) > shap_rows:
         rows = rows.sample(shap_rows, random_state=random_state)
-    ex = explain(model, rows, peers=None, catalog=catalog, show_progress=False)
+    ex = explain(model, rows, peers=None, feature_catalog=catalog, show_progress=False)
     shap = import_shap()
     with warnings.catch_warnings():
         # a feature missing in every sampled row has no colour scale: shap greys it out

@@ -25,7 +25,8 @@ from tqdm.auto import tqdm
 
 from .. import schemas
 from .._compat import as_ns
-from ..config import show_progress
+from .._validation import renamed_parameters
+from ..config import show_progress as _show_progress
 from ._activities import level_from_title, name_key, slug, type_family
 from ._normalize import parse_duration, pick_language
 from ._result import Ingest
@@ -87,13 +88,14 @@ MSG_CATALOG_SOURCE = (
 _REQUIRED = ("object_id", "object_type", "object_name", "activity_type", "verb", "actor_key")
 
 
+@renamed_parameters(progress="show_progress")
 def infer_catalog(
     source: Ingest | pd.DataFrame,
     *,
     language: str = "en",
     min_completions: int = 3,
     resolver: Any = None,
-    progress: bool | None = None,
+    show_progress: bool | None = None,
 ) -> pd.DataFrame:
     """Infer a learning catalog from xAPI statements: one row per activity, NA where unknown.
 
@@ -111,7 +113,7 @@ def infer_catalog(
     resolver : ActivityResolver, optional, keyword-only
         A fitted :class:`ActivityResolver`: statements are described under their canonical
         activity ids (aliases merged) before anything is counted.
-    progress : bool, optional, keyword-only
+    show_progress : bool, optional, keyword-only
         Progress bar while reading raw statements; default from :func:`talentml.set_config`.
 
     Returns
@@ -201,8 +203,7 @@ def infer_catalog(
     activity = (statements["object_type"].astype(object).to_numpy() == "Activity") & pd.notna(ids)
     table = _table_facts(statements, ids, activity, min_completions)
     if raw:
-        if progress is None:
-            progress = show_progress()
+        progress = _show_progress() if show_progress is None else show_progress
         facts = _raw_facts(source, ids, activity, language, progress, resolver)
     else:
         facts = {}

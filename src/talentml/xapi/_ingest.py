@@ -33,7 +33,9 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .. import schemas
-from ..config import resolve_secret, show_progress
+from .._validation import renamed_parameters
+from ..config import resolve_secret
+from ..config import show_progress as _show_progress
 from ._actors import coverage_counts, describe_actor, identity_map
 from ._identities import pseudonym
 from ._normalize import COLUMNS, NS_MAX, NS_MIN, derive_scaled, pick_language, verb_short_name
@@ -88,6 +90,7 @@ def _canonical(statement: dict) -> bytes:
     )
 
 
+@renamed_parameters(progress="show_progress")
 def ingest(
     source: Any,
     *,
@@ -99,7 +102,7 @@ def ingest(
     redact: bool = True,
     received: Any = None,
     filters: dict[str, Any] | None = None,
-    progress: bool | None = None,
+    show_progress: bool | None = None,
 ) -> Ingest:
     """Read xAPI statements and reconcile them into the ``statements`` table.
 
@@ -137,7 +140,7 @@ def ingest(
     filters : dict, optional, keyword-only
         Query filters for an LRS client source, passed to ``source.iter_statements(**filters)``
         (e.g. ``{"since": "2025-01-01T00:00:00Z"}``).
-    progress : bool, optional, keyword-only
+    show_progress : bool, optional, keyword-only
         Show a progress bar; default from :func:`talentml.set_config`.
 
     Returns
@@ -198,8 +201,7 @@ def ingest(
     key = resolve_secret(secret)
     explicit = normalize_version(version)
     employee_of = _identity_map(identities, key)
-    if progress is None:
-        progress = show_progress()
+    progress = _show_progress() if show_progress is None else show_progress
     run = _Run(key=key, employee_of=employee_of, language=language, redact=redact)
     run.identities_given = identities is not None
     run.received = _received_ns(received)

@@ -27,6 +27,8 @@ import pandas as pd
 import requests
 from tqdm.auto import tqdm
 
+from .._validation import renamed_parameters
+from ..config import show_progress as _show_progress
 from ._lrs_base import (  # noqa: F401 - the client's names, importable from here
     _FILTER_NAMES,
     _IFI_KEYS,
@@ -93,8 +95,9 @@ class LRSClient:
         Upper bound of the exponential backoff, in seconds.
     max_retry_after : float
         Longest ``Retry-After`` honoured, in seconds; a longer one raises :class:`LRSError`.
-    progress : bool
-        Show tqdm progress bars on reads and writes (can be overridden per call).
+    show_progress : bool, optional
+        Show tqdm progress bars on reads and writes (can be overridden per call); default
+        from :func:`talentml.set_config`, read at each call.
     sleep : callable
         The function that waits between retries (``time.sleep``; injectable for tests).
     session : requests.Session, optional
@@ -123,6 +126,7 @@ class LRSClient:
     ...     print(statement["id"])
     """
 
+    @renamed_parameters(progress="show_progress")
     def __init__(
         self,
         endpoint: str,
@@ -134,7 +138,7 @@ class LRSClient:
         backoff_factor: float = 0.5,
         max_backoff: float = 30.0,
         max_retry_after: float = 300.0,
-        progress: bool = True,
+        show_progress: bool | None = None,
         sleep: Callable[[float], Any] = time.sleep,
         session: requests.Session | None = None,
     ):
@@ -161,7 +165,7 @@ class LRSClient:
         self.backoff_factor = float(backoff_factor)
         self.max_backoff = float(max_backoff)
         self.max_retry_after = float(max_retry_after)
-        self.progress = progress
+        self.show_progress = show_progress
         self._sleep = sleep
         self._session = session if session is not None else requests.Session()
         self._session.headers.update(
@@ -289,6 +293,7 @@ class LRSClient:
 
     # ------------------------------------------------------------------ reading
 
+    @renamed_parameters(progress="show_progress")
     def iter_statements(
         self,
         *,
@@ -303,7 +308,7 @@ class LRSClient:
         related_activities: bool | None = None,
         ascending: bool | None = None,
         cursor: Cursor | None = None,
-        progress: bool | None = None,
+        show_progress: bool | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Yield the statements matching the filters, page by page, following ``more``.
 
@@ -328,8 +333,8 @@ class LRSClient:
             Record the position in this cursor (updated in place before each statement
             is yielded). A cursor that already started resumes where it stopped; pass
             no filters then, or the same ones.
-        progress : bool, optional
-            Show a progress bar (default: the client's ``progress``).
+        show_progress : bool, optional
+            Show a progress bar (default: the client's ``show_progress``).
 
         Returns
         -------
@@ -373,7 +378,15 @@ class LRSClient:
                 raise ValueError(ERR_CURSOR_FILTERS.format(started=cursor.params, given=params))
         else:
             cursor.params = params
-        return self._iter_pages(cursor, progress=self.progress if progress is None else progress)
+        return self._iter_pages(cursor, progress=self._show(show_progress))
+
+    def _show(self, show_progress: bool | None) -> bool:
+        """Whether to show a progress bar: the call's choice, the client's, then talentml's."""
+        if show_progress is not None:
+            return bool(show_progress)
+        if self.show_progress is not None:
+            return bool(self.show_progress)
+        return _show_progress()
 
     def _iter_pages(self, cursor: Cursor, *, progress: bool) -> Iterator[dict[str, Any]]:
         bar = tqdm(
@@ -513,12 +526,13 @@ class LRSClient:
 
     # ------------------------------------------------------------------ writing
 
+    @renamed_parameters(progress="show_progress")
     def post_statements(
         self,
         statements: Iterable[Mapping[str, Any]],
         *,
         batch_size: int = 100,
-        progress: bool | None = None,
+        show_progress: bool | None = None,
     ) -> pd.DataFrame:
         """Write statements to the LRS in batches (``POST statements``), idempotently.
 
@@ -534,8 +548,8 @@ class LRSClient:
             The xAPI statements; read lazily, one batch at a time.
         batch_size : int
             Statements per request.
-        progress : bool, optional
-            Show a progress bar (default: the client's ``progress``).
+        show_progress : bool, optional
+            Show a progress bar (default: the client's ``show_progress``).
 
         Returns
         -------
@@ -570,7 +584,7 @@ class LRSClient:
             raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
         if isinstance(statements, Mapping | str | bytes):
             raise TypeError("post_statements takes an iterable of statement dicts, not one")
-        show = self.progress if progress is None else progress
+        show = self._show(show_progress)
         rows: list[tuple[str, int, int, int, bool]] = []
         seen: dict[str, int] = {}
         batch: list[dict[str, Any]] = []

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._validation import renamed_parameters
 from ._matching import (
     MERGE_COLUMNS,
     STATUSES,
@@ -50,7 +51,7 @@ logger = logging.getLogger(__name__)
 OUTCOMES = ("catalog", "resolved", "merged", "unchanged")
 
 MSG_NOT_FITTED = (
-    "this ActivityResolver is not fitted yet: call fit(statements, catalog=...) or build it "
+    "this ActivityResolver is not fitted yet: call fit(statements, course_catalog=...) or build it "
     "with ActivityResolver.from_frame(table)"
 )
 MSG_NO_PAIR = (
@@ -148,7 +149,7 @@ class ActivityResolver:
     ...     "object_name": ["SQL Basics", "SQL Basics", "SQL Basics Part 2"],
     ...     "activity_type": "http://adlnet.gov/expapi/activities/media",
     ... })
-    >>> resolver = ActivityResolver().fit(statements, catalog=catalog)
+    >>> resolver = ActivityResolver().fit(statements, course_catalog=catalog)
     >>> resolver.to_frame()[["source_id", "status"]]
                                     source_id    status
     0  https://video.example/watch/sql-basics  accepted
@@ -200,8 +201,11 @@ class ActivityResolver:
             raise ValueError(f"max_group must be an integer >= 2, got {g!r}")
 
     # ------------------------------------------------------------------------------ fit
-    def fit(self, statements: Any, *, catalog: pd.DataFrame | None = None) -> ActivityResolver:
-        """Find the merges among the activities of ``statements`` (and of ``catalog``).
+    @renamed_parameters(catalog="course_catalog")
+    def fit(
+        self, statements: Any, *, course_catalog: pd.DataFrame | None = None
+    ) -> ActivityResolver:
+        """Find the merges among the activities of ``statements`` (and of ``course_catalog``).
 
         Parameters
         ----------
@@ -209,7 +213,7 @@ class ActivityResolver:
             The ``statements`` table (``object_id``; ``object_type``, ``object_name``,
             ``activity_type`` and ``platform`` are used when present). Only Activity objects
             take part.
-        catalog : pandas.DataFrame, optional, keyword-only
+        course_catalog : pandas.DataFrame, optional, keyword-only
             A catalog (``activity_id``; ``title`` and ``activity_type`` when present, e.g.
             from :func:`infer_catalog`). Its activities are the canonical ids: statements on
             aliases resolve to them, and two catalog activities are never merged.
@@ -230,7 +234,7 @@ class ActivityResolver:
         """
         self._validate_params()
         st = _statements_frame(statements, "fit")
-        records = activity_records(st, catalog)
+        records = activity_records(st, course_catalog)
         pairs, generic = candidate_pairs(records, self.max_group)
         rows = [
             compare(records[a], records[b], threshold=self.threshold, auto_accept=self.auto_accept)
@@ -557,7 +561,7 @@ class ActivityResolver:
         >>> cat = pd.DataFrame({"activity_id": ["https://lms.example/course/golf"], "title": ["Golf"]})
         >>> st = pd.DataFrame({"object_id": ["https://video.example/watch/golf"],
         ...                    "object_name": ["Golf"]})
-        >>> ActivityResolver().fit(st, catalog=cat).activities()[["outcome", "n_statements"]]
+        >>> ActivityResolver().fit(st, course_catalog=cat).activities()[["outcome", "n_statements"]]
             outcome  n_statements
         0   catalog             0
         1  resolved             1
@@ -623,7 +627,7 @@ class ActivityResolver:
         >>> st = pd.DataFrame({"object_id": ["https://video.example/watch/golf",
         ...                                  "https://video.example/watch/chess"],
         ...                    "object_name": ["Golf", "Chess"]})
-        >>> ActivityResolver().fit(st, catalog=cat).summary()
+        >>> ActivityResolver().fit(st, course_catalog=cat).summary()
              outcome  n_activities  n_statements
         0    catalog             1             0
         1   resolved             1             1
