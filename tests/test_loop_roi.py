@@ -289,7 +289,9 @@ def test_every_output_names_the_assumptions(result):
     assert src["per_participant"] == "user" and src["hourly_rate"] == "default"
     frame = result.to_frame()
     assert set(frame["kind"]) == {"measured", "derived", "assumption"}
-    assert set(frame.loc[frame["kind"] == "assumption", "item"]) == set(DEFAULT_ASSUMPTIONS)
+    # the count of automated actions was typed in (actions=2_000): the user's figure too
+    assumed = set(DEFAULT_ASSUMPTIONS) | {"automated actions"}
+    assert set(frame.loc[frame["kind"] == "assumption", "item"]) == assumed
     flat = result.to_dict()
     assert flat["assumption.minutes_per_manual_action"] == 12.0
     assert all(isinstance(v, int | float) for v in flat.values())

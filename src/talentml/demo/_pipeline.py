@@ -152,6 +152,8 @@ class DemoPipeline:
     report_path: Path | None = None
     resolver: Any = None
     resolution: dict[str, Any] = field(default_factory=dict)
+    team: Any = None
+    roi: Any = None
 
     def metrics(self) -> dict[str, float]:
         """Headline metrics (``flight_risk.roc_auc``, ...) as plain floats, e.g. for MLflow."""
@@ -214,6 +216,8 @@ class DemoPipeline:
             caregiver=self.caregiver,
             actions=self.actions,
             calibration_flags=self.calibration_flags,
+            team=self.team,
+            roi=self.roi,
             mlflow_runs=mlflow_runs,
             tracking_uri=tracking_uri,
             mlflow_ui=mlflow_ui,
@@ -442,6 +446,65 @@ def _loop(latest: _Latest, statements: pd.DataFrame, org: Any) -> tuple[pd.DataF
     return actions, flags
 
 
+#: The demo's ROI inputs: costs and values are assumptions a user replaces with their own.
+ROI_COSTS = {"per_participant": 3_000, "hours_per_participant": 40}
+ROI_VALUES = {
+    "annual_salary": 90_000,
+    "replacement_cost_multiple": 0.5,
+    "hourly_rate": 50,
+    "value_per_rating_point": 1_000,
+}
+
+
+def _team_and_roi(
+    latest: _Latest,
+    statements: pd.DataFrame,
+    org: Any,
+    actions: pd.DataFrame,
+    *,
+    n_bootstrap: int,
+    random_state: int,
+) -> tuple[Any, Any]:
+    """One example manager's team view (the largest team) and the leadership track's ROI."""
+    from .. import loop
+
+    rows = latest.now  # the feature rows of the latest cutoff: everyone employed then
+    as_of = rows["as_of"].iloc[0]
+    employees = org.employees
+    active = employees[employees["employee_id"].isin(rows["employee_id"])]
+    manager = str(active["manager_id"].dropna().value_counts().index[0])
+    team = loop.team_view(
+        manager,
+        as_of,
+        employees=employees,
+        job_events=org.job_events,
+        competency_ratings=org.competency_ratings,
+        statements=statements,
+        reviews=org.reviews,
+        course_catalog=org.catalog,
+        X=rows,
+        scores=rows[["employee_id", "as_of"]].assign(flight_risk=latest.risk.to_numpy()),
+        explanations=latest.all_reasons,
+        ruleset=loop.RuleSet.from_yaml(DEMO_RULES),
+    )
+    participation = loop.track_completions(
+        statements, course_catalog=org.catalog, program="leadership"
+    )
+    result = loop.roi(
+        "Emerging Leaders",
+        employees=employees,
+        participation=participation,
+        reviews=org.reviews,
+        costs=ROI_COSTS,
+        values=ROI_VALUES,
+        actions=actions,
+        n_bootstrap=max(n_bootstrap, 20),
+        random_state=random_state,
+        show_progress=False,
+    )
+    return team, result
+
+
 def _settings(
     org: Any,
     X: pd.DataFrame,
@@ -634,6 +697,9 @@ def run_pipeline(
     done("fairness")
 
     actions, flags = _loop(latest, statements, org)
+    team, roi = _team_and_roi(
+        latest, statements, org, actions, n_bootstrap=n_bootstrap, random_state=random_state
+    )
     done("loop")
     steps.close()
 
@@ -668,6 +734,8 @@ def run_pipeline(
         timings=timings,
         resolver=resolver,
         resolution=resolution,
+        team=team,
+        roi=roi,
     )
     if report:
         t = time.perf_counter()

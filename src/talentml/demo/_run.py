@@ -125,6 +125,17 @@ def run_demo(
         pipeline.resolver.to_json(out / "activity_resolution.json")
         summary["top_reasons"] = _top_reasons(pipeline.reasons, n_employees=5)
         summary["registered"] = demo_model_summary(pipeline.runs)
+        # the loop's business case and one manager's team (issue 21)
+        summary["roi"] = {k: _plain(v) for k, v in pipeline.roi.to_dict().items()}
+        pipeline.roi.to_json(out / "roi.json")
+        team = pipeline.team
+        summary["team"] = {
+            "manager_id": team.manager_id,
+            "as_of": team.as_of.isoformat(),
+            "members": len(team.members),
+            "suggestions": len(team.suggestions),
+            "cells": {k: int(v) for k, v in team.heatmap["status"].value_counts().items()},
+        }
     summary["timings"] = {k: round(v, 2) for k, v in timings.items()}
 
     summary["mlflow_run_id"] = _track(summary, uri, out, tables_dir, n_employees, random_state)
@@ -203,6 +214,9 @@ def _track(
                 {f"ingest.{k}": float(v) for k, v in summary["ingest"].items() if _is_metric(v)}
             )
         metrics.update({f"model.{k}": v for k, v in summary.get("models", {}).items()})
+        metrics.update(
+            {f"roi.{k}": float(v) for k, v in summary.get("roi", {}).items() if _is_metric(v)}
+        )
         resolution = summary.get("activity_resolution", {})
         for what in ("activities", "statements"):
             for outcome, n in resolution.get(what, {}).items():

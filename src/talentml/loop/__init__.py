@@ -53,7 +53,7 @@ from ._rules import (
     RuleError,
 )
 from ._ruleset import RuleSet
-from ._team import TeamView, team_view
+from ._team import TeamView, managers_at, team_view
 from ._webhooks import (
     SIGNATURE_HEADER,
     WebhookSender,
@@ -99,6 +99,7 @@ __all__ = [
     "emit_xapi",
     "failed_mandatory",
     "learning_impact",
+    "managers_at",
     "plot_potential_bias",
     "potential_bias",
     "sign_payload",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -369,6 +370,8 @@ def roi(
     rating_reps = impact.bootstrap if impact is not None else np.full(n_bootstrap, np.nan)
     measured = {"difference": full["difference"], "rating_change": rating,
                 "n_participants": n_part, "n_actions": n_actions}  # fmt: skip
+    # a count typed in is the user's figure; a store or an actions table is counted
+    actions_kind = "assumption" if isinstance(actions, Integral) else "measured"
     base = roi_money(inputs, **measured)
     boot = []
     for i in range(n_bootstrap):
@@ -380,7 +383,17 @@ def roi(
     boot_frame = pd.DataFrame(
         [b[:4] for b in boot], columns=["difference", "rating_change", "net_value", "roi"]
     )
-    money = _money_table(base, boot, measured, full, reps, impact, inputs, confidence, h)
+    money = _money_table(
+        base,
+        boot,
+        {**measured, "actions_kind": actions_kind},
+        full,
+        reps,
+        impact,
+        inputs,
+        confidence,
+        h,
+    )
     retention = pd.DataFrame(
         [
             (k.replace("_", " "), full[k], *_interval(reps[k], confidence))
@@ -453,7 +466,10 @@ def _money_table(base, boot, measured, full, reps, impact, inputs, confidence, h
         ("rating change", measured["rating_change"], r_lo, r_hi, "measured",
          "matched difference in differences (learning_impact)"),
         ("automated actions", measured["n_actions"], measured["n_actions"],
-         measured["n_actions"], "measured", "actions the loop opened without manual work"),
+         measured["n_actions"], measured.get("actions_kind", "measured"),
+         "actions the loop opened without manual work"
+         + (" (a count given by the user)" if measured.get("actions_kind") == "assumption"
+            else "")),
         ("exits avoided", base["exits_avoided"], *iv("exits_avoided"), "derived",
          "-difference x participants"),
         ("retention value", base["retention_value"], *iv("retention_value"), "derived",

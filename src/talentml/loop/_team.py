@@ -95,7 +95,7 @@ def managers_at(
     Examples
     --------
     >>> import pandas as pd
-    >>> from talentml.loop._team import managers_at
+    >>> from talentml.loop import managers_at
     >>> emp = pd.DataFrame({"employee_id": ["a", "b", "m1", "m2"],
     ...                     "manager_id": ["m2", "m1", None, None]})
     >>> ev = pd.DataFrame({"employee_id": ["a"], "event": ["manager_change"],

@@ -31,6 +31,7 @@ from ._checks import (
     check_inputs,
     check_path,
 )
+from ._loop_sections import roi_section, team_section
 from ._sections import (
     CSS,
     SECTIONS,
@@ -84,6 +85,8 @@ def build_report(
     caregiver: Any = None,
     actions: pd.DataFrame | None = None,
     calibration_flags: pd.DataFrame | None = None,
+    team: Any = None,
+    roi: Any = None,
     mlflow_runs: Mapping[str, str] | pd.DataFrame | None = None,
     tracking_uri: str | None = None,
     mlflow_ui: str | None = None,
@@ -139,6 +142,12 @@ def build_report(
     calibration_flags : pandas.DataFrame, optional
         :func:`talentml.loop.calibration_flags` output (``employee_id``, ``flag``,
         ``evidence``).
+    team : TeamView, optional
+        :func:`talentml.loop.team_view` of one manager: the skill heatmap, the agility
+        ranking and the suggested assignments.
+    roi : ROI, optional
+        :func:`talentml.loop.roi` of a program: the business case (assumptions marked),
+        retention, sensitivity and survival curves.
     mlflow_runs : mapping of str to str or pandas.DataFrame, optional
         MLflow runs of this run: ``{label: run_id}``, or a frame with ``run_id`` and
         optionally ``name``, ``experiment_id`` and ``url``.
@@ -212,6 +221,8 @@ def build_report(
         calibration_flags=calibration_flags,
         mlflow_runs=mlflow_runs,
         mlflow_ui=mlflow_ui,
+        team=team,
+        roi=roi,
     )
 
     builders: list[tuple[str, Callable[[], str]]] = []
@@ -235,6 +246,10 @@ def build_report(
         builders.append(
             ("calibration-flags", lambda: _calibration_flags(calibration_flags, max_rows))
         )
+    if team is not None:
+        builders.append(("team", lambda: team_section(team, max_rows)))
+    if roi is not None:
+        builders.append(("roi", lambda: roi_section(roi, max_rows)))
     if runs is not None:
         builders.append(("mlflow", lambda: _mlflow(runs, tracking_uri, mlflow_ui)))
     if not builders:

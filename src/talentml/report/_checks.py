@@ -46,7 +46,7 @@ MSG_ROWS = "build_report: {name}: column {column!r} {rule} in row(s) {rows}"
 MSG_EMPTY = (
     "build_report: nothing to report; give at least one of organization, tables, ingest, "
     "flight_risk, explanation, reasons, nine_box, ramp_up, bias_audit, caregiver, actions, "
-    "calibration_flags or mlflow_runs"
+    "calibration_flags, team, roi or mlflow_runs"
 )
 MSG_SUFFIX = "build_report: path must name an .html file, got {path!r}"
 MSG_MAX_ROWS = "build_report: max_rows must be a positive int, got {value!r}"
@@ -219,6 +219,8 @@ def check_inputs(
     calibration_flags: Any,
     mlflow_runs: Any,
     mlflow_ui: Any,
+    team: Any = None,
+    roi: Any = None,
 ) -> tuple[
     dict[str, Any] | None, dict[str, Any] | None, dict[str, Any] | None, pd.DataFrame | None
 ]:
@@ -323,6 +325,14 @@ def check_inputs(
             ("employee_id", "flag", "evidence"),
             "the output of talentml.loop.calibration_flags",
         )
+    if team is not None:
+        from ..loop import TeamView
+
+        _instance(team, "team", TeamView, "a talentml.loop.TeamView (from team_view)")
+    if roi is not None:
+        from ..loop import ROI
+
+        _instance(roi, "roi", ROI, "a talentml.loop.ROI (from roi)")
     runs = _runs(mlflow_runs) if mlflow_runs is not None else None
     if mlflow_ui is not None and not (
         isinstance(mlflow_ui, str) and re.match(r"https?://\S+$", mlflow_ui)

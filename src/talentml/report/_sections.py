@@ -30,6 +30,8 @@ SECTIONS: dict[str, str] = {
     "fairness": "Fairness",
     "actions": "Triggered actions",
     "calibration-flags": "Calibration flags",
+    "team": "A manager's team view",
+    "roi": "Return on the loop (ROI)",
     "mlflow": "MLflow runs",
 }
 
