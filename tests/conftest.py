@@ -12,6 +12,14 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 
 os.environ.setdefault("TALENTML_SHOW_PROGRESS", "0")
 
+# Several pytest-xdist workers share the cores: one OpenMP/BLAS thread each. XGBoost's and
+# BLAS's thread pools sized to every core in every worker oversubscribe the machine, and
+# OpenMP's spinning threads then slow a test many times over (an XGBoost fit measured 5 s
+# alone and 134 s beside another worker). Set before anything loads the OpenMP runtime.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
+
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:

@@ -342,3 +342,94 @@ def test_clear_errors(world):
         roi("p", costs=COSTS, **{**kw, "participation": twice})
     with pytest.raises(ValueError, match="missing column"):
         roi("p", costs=COSTS, **{**kw, "reviews": world.reviews.drop(columns="submitted_at")})
+
+
+# ------------------------------------------------------------------------ ramp-up
+def _onboarding(org):
+    """Onboarding completions (from the ingested statements on onboarding modules) and the
+    ramp-up labels of ``org``."""
+    import talentml as tml
+    from talentml.datasets import SIMULATION_SECRET
+    from talentml.loop import track_completions
+
+    ids = set(org.catalog.loc[org.catalog["program"] == "onboarding", "activity_id"])
+    raw = [s for s in org.raw_statements if (s.get("object") or {}).get("id") in ids]
+    st = tml.xapi.ingest(raw, identities=org.identities, secret=SIMULATION_SECRET).statements
+    part = track_completions(st, course_catalog=org.catalog, program="onboarding")
+    return part, tml.labels.ramp_up(org.employees, org.productivity, hired_after=org.start)
+
+
+@pytest.mark.statistical
+@pytest.mark.parametrize("name", ["org", "org_null"])
+def test_ramp_up_recovers_the_planted_onboarding_effect(name, request):
+    """Engaged hires complete onboarding early and ramp up faster (log days - 0.3 x engagement):
+    early completers ramp up faster on ``org``; with every effect off, the interval covers 0.
+    The core :func:`roi` runs for ramp-up (its retention part on this many comparisons is
+    exercised by the integration test below)."""
+    from talentml.loop._roi_rampup import _ramp_design, _ramp_up
+
+    org = request.getfixturevalue(name)
+    part, ramp = _onboarding(org)
+    d = _ramp_design(ramp, part, org.employees, window_days=30.0)
+    full, reps = _ramp_up(d, n_bootstrap=200, random_state=0, progress=lambda it: it)
+    lo, hi = np.quantile(reps["difference"], [0.025, 0.975])
+    assert full["n_participants"] > 100 and full["n_comparison"] > 200
+    if name == "org":
+        assert hi < 0, (full, lo, hi)
+        # the truth: completers are more engaged, engagement shortens the ramp-up
+        lat = org.truth.latent.set_index("employee_id")["onboarding_engagement"]
+        assert lat[d.t_emp].mean() > lat[d.c_emp].mean() + 0.3
+    else:
+        assert lo <= 0 <= hi, (full, lo, hi)
+    # completions after the first productive period are never counted as participants
+    done = part.set_index("employee_id")["completed_at"]
+    r = ramp.set_index("employee_id")
+    after = (done[d.t_emp] - r.loc[d.t_emp, "hire_date"]) / pd.Timedelta(days=1)
+    assert (after.to_numpy() < r.loc[d.t_emp, "upper_days"].to_numpy()).all()
+
+
+def test_ramp_up_in_roi_money_and_outputs(org):
+    """roi(..., ramp_up=...) on the hires made during the simulation: rows, JSON, HTML."""
+    part, ramp = _onboarding(org)
+    hires = org.employees[org.employees["hire_date"] >= org.start]
+    reviews = org.reviews[org.reviews["employee_id"].isin(hires["employee_id"])]
+    r = roi(
+        "Onboarding", employees=hires, participation=part, reviews=reviews,
+        costs={"per_participant": 500.0}, values={"annual_salary": 73_000.0},
+        assumptions={"productivity_share_while_ramping": 0.4}, ramp_up=ramp, outcome=None,
+        end=org.truth.end, n_bootstrap=20, random_state=0,
+    )  # fmt: skip
+    items = r.money.set_index("item")
+    saved = items.loc["ramp-up days saved", "value"]
+    n = items.loc["ramp-up participants", "value"]
+    assert saved == pytest.approx(-r.ramp_up.loc["difference", "estimate"])
+    assert items.loc["ramp-up days saved", "kind"] == "measured"
+    # by hand: days x participants x 73,000 / 365 (= 200 a calendar day) x (1 - 0.4)
+    assert items.loc["ramp-up value", "value"] == pytest.approx(saved * n * 200.0 * 0.6)
+    assert items.loc["ramp-up value", "kind"] == "derived"
+    assert "bootstrap" not in r.excluded and set(r.excluded["analysis"]) <= {"retention", "ramp-up"}
+    assert len(r.bootstrap["ramp_up_days_saved"]) == 20
+    flat = r.to_dict()
+    assert flat["assumption.productivity_share_while_ramping"] == 0.4
+    assert flat["ramp_up.difference.estimate"] == r.ramp_up.loc["difference", "estimate"]
+    back = ROI.from_json(r.to_json())
+    pd.testing.assert_frame_equal(back.ramp_up, r.ramp_up, check_dtype=False, check_names=False)
+    assert "Ramp-up (measured" in r.to_html()
+
+
+def test_ramp_up_money_by_hand():
+    base = roi_money(_inputs(), difference=0.0, rating_change=0.0, n_participants=100,
+                     n_actions=0)  # fmt: skip
+    m = roi_money(
+        _inputs(productivity_share_while_ramping=0.5), difference=0.0, rating_change=0.0,
+        n_participants=100, n_actions=0, ramp_up_days_saved=20.0, n_ramp_up=50,
+    )  # fmt: skip
+    # 20 days x 50 hires x 100,000 / 365 x (1 - 0.5)
+    assert m["ramp_up_value"] == pytest.approx(20 * 50 * 100_000 / 365 * 0.5)
+    assert m["net_value"] - base["net_value"] == pytest.approx(m["ramp_up_value"])
+    nan = roi_money(_inputs(), difference=0.0, rating_change=0.0, n_participants=1, n_actions=0,
+                    ramp_up_days_saved=float("nan"), n_ramp_up=5)  # fmt: skip
+    assert nan["ramp_up_value"] == 0.0
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        roi("p", employees=None, participation=None, reviews=None, costs=COSTS,
+            assumptions={"productivity_share_while_ramping": 1.5})  # fmt: skip

@@ -495,6 +495,10 @@ def _team_and_roi(
         employees=employees,
         participation=participation,
         reviews=org.reviews,
+        # the track's planted effect is identified on the Leadership competency rating
+        # (docs/loop.md: the overall rating's growth also follows latent potential)
+        competency_ratings=org.competency_ratings,
+        outcome="Leadership",
         costs=ROI_COSTS,
         values=ROI_VALUES,
         actions=actions,

@@ -17,7 +17,8 @@
   outcome (doubly robust or matched, bootstrap intervals, multiple-testing control), with
   :func:`early_behaviours` and nudge rules (:class:`LeadingIndicators`);
 * :func:`roi` - the return on a program: participants' retention against matched
-  non-participants (Kaplan-Meier), rating change, automated actions, and the money from the
+  non-participants (Kaplan-Meier), rating change, ramp-up of early completers against
+  matched hires, automated actions, and the money from the
   user's stated assumptions, with intervals and a sensitivity table (:class:`ROI`);
 * :func:`team_view` - a manager's team at a point in time (:class:`TeamView`): skill heatmap
   against the role, learning against performance, caregiver-safe agility ranking, open and

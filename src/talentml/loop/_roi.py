@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 from .._validation import RandomStateLike, check_purpose, spawn_seed
 from ..config import show_progress as _show_progress
 from ._impact import learning_impact
+from ._roi_rampup import _ramp_design, _ramp_up
 from ._roi_result import ROI
 from ._roi_retention import _as_utc, _design, _retention
 from ._tables import _utc_ts
@@ -41,6 +42,10 @@ DEFAULT_ASSUMPTIONS: dict[str, tuple[float, str]] = {
     "hourly_rate": (50.0, "loaded cost of one working hour (money)"),
     "value_per_rating_point": (0.0, "value of one rating point per participant (money)"),
     "minutes_per_manual_action": (12.0, "minutes one action would take done by hand"),
+    "productivity_share_while_ramping": (
+        0.5,
+        "share of full productivity a hire delivers while ramping up (0 to 1)",
+    ),
 }
 _GROUPS = {
     "costs": ("per_participant", "hours_per_participant", "fixed"),
@@ -50,7 +55,7 @@ _GROUPS = {
         "hourly_rate",
         "value_per_rating_point",
     ),
-    "assumptions": ("minutes_per_manual_action",),
+    "assumptions": ("minutes_per_manual_action", "productivity_share_while_ramping"),
 }
 
 
@@ -70,6 +75,8 @@ def _inputs(costs, values, assumptions) -> pd.DataFrame:
                     f"{group}[{name!r}] must be a number >= 0, got {given.get(name)!r}"
                     + (" (it has no default: set it)" if name not in given else "")
                 )
+            if name == "productivity_share_while_ramping" and value > 1:
+                raise ValueError(f"{group}[{name!r}] must be between 0 and 1, got {value!r}")
             source = "user" if name in given else "default"
             rows.append((name, value, "assumption", source, group, description))
     return pd.DataFrame(rows, columns=["name", "value", "kind", "source", "group", "description"])
@@ -82,6 +89,8 @@ def roi_money(
     rating_change: float,
     n_participants: int,
     n_actions: int,
+    ramp_up_days_saved: float = 0.0,
+    n_ramp_up: int = 0,
 ) -> dict[str, float]:
     """The money of a program from measured effects and assumed costs and values.
 
@@ -93,13 +102,17 @@ def roi_money(
     * hours saved = ``n_actions x minutes_per_manual_action / 60``; efficiency value = hours
       saved x ``hourly_rate``;
     * productivity value = ``rating_change x n_participants x value_per_rating_point``;
+    * ramp-up value = ``ramp_up_days_saved x n_ramp_up x annual_salary / 365 x (1 -
+      productivity_share_while_ramping)``: a calendar day is 260/365 working days worth
+      ``annual_salary / 260`` each, of which a ramping hire delivers only the share;
     * cost = ``fixed + n_participants x (per_participant + hours_per_participant x hourly_rate)``;
-    * net value = the three values minus the cost; ROI = net value / cost.
+    * net value = the four values minus the cost; ROI = net value / cost.
 
     Parameters
     ----------
     inputs : mapping
-        The assumptions (names of :data:`DEFAULT_ASSUMPTIONS`).
+        The assumptions (names of :data:`DEFAULT_ASSUMPTIONS`); a missing one takes its
+        default, except ``per_participant`` (no default).
     difference : float
         Difference in exit probability within the horizon (participants minus comparisons).
     rating_change : float
@@ -108,12 +121,17 @@ def roi_money(
         Completers the program is costed for.
     n_actions : int
         Actions the loop automated.
+    ramp_up_days_saved : float, default 0.0
+        Calendar days of ramp-up saved per completer (comparisons' median minus completers');
+        NaN counts as 0.
+    n_ramp_up : int, default 0
+        Completers the ramp-up estimate is about.
 
     Returns
     -------
     dict
         ``exits_avoided``, ``retention_value``, ``hours_saved``, ``efficiency_value``,
-        ``productivity_value``, ``cost``, ``net_value`` and ``roi``.
+        ``productivity_value``, ``ramp_up_value``, ``cost``, ``net_value`` and ``roi``.
 
     Examples
     --------
@@ -125,7 +143,9 @@ def roi_money(
     >>> m["exits_avoided"], m["retention_value"], m["cost"], m["net_value"]
     (5.0, 250000.0, 150000.0, 105000.0)
     """
-    g = {k: float(inputs[k]) for k in DEFAULT_ASSUMPTIONS}
+    if "per_participant" not in inputs:
+        raise ValueError("inputs['per_participant'] is required (it has no default)")
+    g = {k: float(inputs.get(k, d)) for k, (d, _) in DEFAULT_ASSUMPTIONS.items()}
     n = float(n_participants)
     exits_avoided = -float(difference) * n
     retention_value = exits_avoided * g["replacement_cost_multiple"] * g["annual_salary"]
@@ -133,14 +153,20 @@ def roi_money(
     efficiency_value = hours_saved * g["hourly_rate"]
     rating = 0.0 if not np.isfinite(rating_change) else float(rating_change)
     productivity_value = rating * n * g["value_per_rating_point"]
+    saved = 0.0 if not np.isfinite(ramp_up_days_saved) else float(ramp_up_days_saved)
+    ramp_up_value = (
+        saved * float(n_ramp_up) * g["annual_salary"] / 365.0
+        * (1.0 - g["productivity_share_while_ramping"])
+    )  # fmt: skip
     cost = g["fixed"] + n * (g["per_participant"] + g["hours_per_participant"] * g["hourly_rate"])
-    net = retention_value + efficiency_value + productivity_value - cost
+    net = retention_value + efficiency_value + productivity_value + ramp_up_value - cost
     return {
         "exits_avoided": exits_avoided,
         "retention_value": retention_value,
         "hours_saved": hours_saved,
         "efficiency_value": efficiency_value,
         "productivity_value": productivity_value,
+        "ramp_up_value": ramp_up_value,
         "cost": cost,
         "net_value": net,
         "roi": net / cost if cost > 0 else np.nan,
@@ -223,6 +249,8 @@ def roi(
     assumptions: Mapping[str, float] | None = None,
     actions: Any = None,
     competency_ratings: pd.DataFrame | None = None,
+    ramp_up: pd.DataFrame | None = None,
+    ramp_up_window: str | pd.Timedelta = "30D",
     outcome: str | None = "overall_rating",
     horizon: str | pd.Timedelta = "365D",
     end: Any = None,
@@ -245,6 +273,13 @@ def roi(
       ``horizon``, their difference and the rate ratio of voluntary exits.
     * **Productivity** (measured): the rating change of :func:`learning_impact` on ``outcome``
       (``None`` to leave it out).
+    * **Ramp-up** (measured, with ``ramp_up``): hires who completed the program within their
+      first ``ramp_up_window`` against hires of the same department, job level and hire
+      quarter who had not, at that landmark (both still employed and ramping up then; a
+      completion after the ramp-up ended is excluded). The difference of the Kaplan-Meier
+      median days to productivity (interval midpoints; unfinished ramp-ups censored, not
+      dropped) gives the ramp-up days saved, valued with ``annual_salary`` and
+      ``productivity_share_while_ramping``.
     * **Efficiency** (counted x assumed): ``actions`` automated x
       ``minutes_per_manual_action``.
     * **Money** (derived): :func:`roi_money` of the measured effects and the assumptions; the
@@ -267,11 +302,17 @@ def roi(
         ``annual_salary``, ``replacement_cost_multiple``, ``hourly_rate``,
         ``value_per_rating_point`` (defaults in :data:`DEFAULT_ASSUMPTIONS`).
     assumptions : mapping, optional
-        ``minutes_per_manual_action``.
+        ``minutes_per_manual_action``, ``productivity_share_while_ramping``.
     actions : DataFrame, ActionStore or int, optional
         The actions the loop automated (rows of an actions table, a store's actions, or a count).
     competency_ratings : pandas.DataFrame, optional
         For a competency ``outcome``.
+    ramp_up : pandas.DataFrame, optional
+        Ramp-up labels of the hires (:func:`talentml.labels.ramp_up`: ``employee_id``,
+        ``hire_date``, ``lower_days``, ``upper_days``, ``observed``); None skips ramp-up.
+    ramp_up_window : str or Timedelta, default "30D"
+        Completing the program within this time after hire makes a hire a participant of the
+        ramp-up comparison; the comparison is made at this landmark.
     outcome : str or None, default "overall_rating"
         The rating of the productivity estimate; None skips it.
     horizon : str or Timedelta, default "365D"
@@ -338,6 +379,12 @@ def roi(
     n_actions = _count_actions(actions)
     design = _design(employees, participation, reviews, covariates=covariates, end=end_ts)
     show = _show_progress() if show_progress is None else bool(show_progress)
+    ramp_design = None
+    if ramp_up is not None:
+        window = pd.Timedelta(ramp_up_window) / pd.Timedelta(days=1)
+        if window <= 0:
+            raise ValueError(f"ramp_up_window must be positive, got {ramp_up_window!r}")
+        ramp_design = _ramp_design(ramp_up, participation, employees, window_days=window)
 
     def progress(it):
         return tqdm(it, desc="ROI bootstrap", disable=not show, leave=False)
@@ -368,20 +415,27 @@ def roi(
         )
     rating = impact.estimate if impact is not None else np.nan
     rating_reps = impact.bootstrap if impact is not None else np.full(n_bootstrap, np.nan)
+    ramp_full, ramp_reps = _ramp(ramp_design, n_bootstrap, spawn_seed(random_state, 2), progress)
     measured = {"difference": full["difference"], "rating_change": rating,
-                "n_participants": n_part, "n_actions": n_actions}  # fmt: skip
+                "n_participants": n_part, "n_actions": n_actions,
+                "ramp_up_days_saved": -ramp_full["difference"],
+                "n_ramp_up": ramp_full["n_participants"]}  # fmt: skip
     # a count typed in is the user's figure; a store or an actions table is counted
     actions_kind = "assumption" if isinstance(actions, Integral) else "measured"
     base = roi_money(inputs, **measured)
     boot = []
     for i in range(n_bootstrap):
         r = rating_reps[i] if i < len(rating_reps) else np.nan
+        saved = -ramp_reps["difference"][i]
         m = roi_money(
-            inputs, **{**measured, "difference": reps["difference"][i], "rating_change": r}
-        )
-        boot.append((reps["difference"][i], r, m["net_value"], m["roi"], m))
+            inputs,
+            **{**measured, "difference": reps["difference"][i], "rating_change": r,
+               "ramp_up_days_saved": saved},
+        )  # fmt: skip
+        boot.append((reps["difference"][i], r, saved, m["net_value"], m["roi"], m))
     boot_frame = pd.DataFrame(
-        [b[:4] for b in boot], columns=["difference", "rating_change", "net_value", "roi"]
+        [b[:5] for b in boot],
+        columns=["difference", "rating_change", "ramp_up_days_saved", "net_value", "roi"],
     )
     money = _money_table(
         base,
@@ -393,6 +447,7 @@ def roi(
         inputs,
         confidence,
         h,
+        ramp=(ramp_full, ramp_reps, ramp_up_window) if ramp_design is not None else None,
     )
     retention = pd.DataFrame(
         [
@@ -418,10 +473,15 @@ def roi(
         money=money,
         retention=retention,
         productivity=impact.summary() if impact is not None else pd.DataFrame(),
+        ramp_up=(
+            _ramp_table(ramp_full, ramp_reps, confidence)
+            if ramp_design is not None
+            else pd.DataFrame()
+        ),
         inputs=inputs_table,
         sensitivity=_sensitivity(inputs, measured),
         curves=curves,
-        excluded=pd.DataFrame(design.excluded, columns=["employee_id", "reason"]),
+        excluded=_excluded(design, ramp_design),
         n_participants=n_part,
         n_comparison=n_comp,
         n_actions=n_actions,
@@ -449,12 +509,44 @@ def _latest(employees: pd.DataFrame) -> pd.Timestamp:
     return end
 
 
-def _money_table(base, boot, measured, full, reps, impact, inputs, confidence, h) -> pd.DataFrame:
+def _ramp(design, n_bootstrap: int, seed, progress) -> tuple[dict, dict[str, np.ndarray]]:
+    """Ramp-up statistics and replicates; NaN (no ramp-up money) without ``ramp_up``."""
+    if design is None:
+        nan = np.full(n_bootstrap, np.nan)
+        return {"difference": np.nan, "n_participants": 0}, {"difference": nan}
+    return _ramp_up(design, n_bootstrap=n_bootstrap, random_state=seed, progress=progress)
+
+
+def _ramp_table(full: dict, reps: dict, confidence: float) -> pd.DataFrame:
+    """Median days to productivity of both groups and their difference, with intervals."""
+    rows = [
+        (k.replace("_", " "), full[k], *_interval(reps[k], confidence))
+        for k in ("median_days_participants", "median_days_comparison", "difference")
+    ]
+    rows += [(f"{k.replace('_', ' ')}", full[k], np.nan, np.nan)
+             for k in ("n_participants", "n_comparison")]  # fmt: skip
+    out = pd.DataFrame(rows, columns=["measure", "estimate", "ci_low", "ci_high"])
+    out = out.astype({"estimate": float}).set_index("measure")
+    out.index.name = None
+    return out
+
+
+def _excluded(design, ramp_design) -> pd.DataFrame:
+    """Completers left out, with the analysis (retention or ramp-up) and the reason."""
+    rows = [(e, "retention", why) for e, why in design.excluded]
+    if ramp_design is not None:
+        rows += [(e, "ramp-up", why) for e, why in ramp_design.excluded]
+    return pd.DataFrame(rows, columns=["employee_id", "analysis", "reason"])
+
+
+def _money_table(
+    base, boot, measured, full, reps, impact, inputs, confidence, h, ramp=None
+) -> pd.DataFrame:
     """One row per line item with its interval, its kind and how it is computed."""
     days = f"{h / pd.Timedelta(days=1):g} days"
 
     def iv(key):
-        return _interval([b[4][key] for b in boot], confidence)
+        return _interval([b[5][key] for b in boot], confidence)
 
     d_lo, d_hi = _interval(reps["difference"], confidence)
     r_lo, r_hi = (impact.ci_low, impact.ci_high) if impact is not None else (np.nan, np.nan)
@@ -465,6 +557,7 @@ def _money_table(base, boot, measured, full, reps, impact, inputs, confidence, h
          f"participants minus matched comparisons, voluntary exits within {days} (Kaplan-Meier)"),
         ("rating change", measured["rating_change"], r_lo, r_hi, "measured",
          "matched difference in differences (learning_impact)"),
+        *_ramp_rows(base, measured, ramp, iv, confidence),
         ("automated actions", measured["n_actions"], measured["n_actions"],
          measured["n_actions"], measured.get("actions_kind", "measured"),
          "actions the loop opened without manual work"
@@ -484,12 +577,32 @@ def _money_table(base, boot, measured, full, reps, impact, inputs, confidence, h
          "fixed + participants x (per_participant + hours_per_participant x hourly_rate) "
          "(assumptions)"),
         ("net value", base["net_value"], *iv("net_value"), "derived",
-         "retention + efficiency + productivity value - cost"),
+         "retention + efficiency + productivity + ramp-up value - cost"),
         ("ROI", base["roi"], *iv("roi"), "derived", "net value / cost"),
     ]  # fmt: skip
     rows += [(k, v, v, v, "assumption", DEFAULT_ASSUMPTIONS[k][1]) for k, v in inputs.items()]
     frame = pd.DataFrame(rows, columns=["item", "value", "ci_low", "ci_high", "kind", "basis"])
     return frame.astype({"value": float, "ci_low": float, "ci_high": float})
+
+
+def _ramp_rows(base, measured, ramp, iv, confidence) -> list[tuple]:
+    """The ramp-up line items (none without ``ramp_up``)."""
+    if ramp is None:
+        return []
+    full, reps, window = ramp
+    lo, hi = _interval(-reps["difference"], confidence)
+    n = measured["n_ramp_up"]
+    return [
+        ("ramp-up participants", n, n, n, "measured",
+         f"hires who completed within {window} of hire, matched on department, job level "
+         "and hire quarter"),
+        ("ramp-up days saved", measured["ramp_up_days_saved"], lo, hi, "measured",
+         "matched comparisons' minus completers' median days to productivity (Kaplan-Meier "
+         "on interval midpoints, unfinished ramp-ups censored)"),
+        ("ramp-up value", base["ramp_up_value"], *iv("ramp_up_value"), "derived",
+         "ramp-up days saved x ramp-up participants x annual_salary / 365 x "
+         "(1 - productivity_share_while_ramping) (assumptions)"),
+    ]  # fmt: skip
 
 
 def _curves(full: dict, reps: dict, confidence: float) -> pd.DataFrame:

@@ -27,7 +27,10 @@ ASSUMPTION_NOTE = (
     "both. Change an assumption and the money changes: see the sensitivity table."
 )
 
-_FRAMES = ("money", "retention", "productivity", "inputs", "sensitivity", "curves", "excluded")
+_FRAMES = (
+    "money", "retention", "productivity", "ramp_up", "inputs", "sensitivity", "curves", "excluded",
+)  # fmt: skip
+_INDEXED = ("retention", "productivity", "ramp_up")
 
 _CSS = (
     "body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:980px}"
@@ -78,6 +81,10 @@ class ROI:
         difference and the rate ratio of voluntary exits, with intervals.
     productivity : pandas.DataFrame
         The estimates of :func:`learning_impact` (empty when not asked for).
+    ramp_up : pandas.DataFrame
+        Median days to productivity of early completers and matched comparison hires, their
+        difference (negative: faster) with intervals, and both counts (empty without
+        ``ramp_up``).
     inputs : pandas.DataFrame
         Every assumption: ``name``, ``value``, ``kind`` (``assumption``), ``source``
         (``user`` or ``default``), ``description``.
@@ -87,11 +94,13 @@ class ROI:
     curves : pandas.DataFrame
         Survival (still employed, no voluntary exit) of both groups by day, with bands.
     excluded : pandas.DataFrame
-        Completers left out of the retention estimate, and why.
+        Completers left out (``employee_id``, ``analysis``: ``retention`` or ``ramp-up``,
+        ``reason``).
     n_participants, n_comparison, n_actions : int
         Completers matched, distinct comparison employees used, automated actions counted.
     bootstrap : pandas.DataFrame
-        The replicates (``difference``, ``rating_change``, ``net_value``, ``roi``).
+        The replicates (``difference``, ``rating_change``, ``ramp_up_days_saved``,
+        ``net_value``, ``roi``).
 
     Examples
     --------
@@ -113,6 +122,7 @@ class ROI:
     money: pd.DataFrame = field(default_factory=pd.DataFrame)
     retention: pd.DataFrame = field(default_factory=pd.DataFrame)
     productivity: pd.DataFrame = field(default_factory=pd.DataFrame)
+    ramp_up: pd.DataFrame = field(default_factory=pd.DataFrame)
     inputs: pd.DataFrame = field(default_factory=pd.DataFrame)
     sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
     curves: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -146,7 +156,8 @@ class ROI:
         -------
         dict
             ``roi``, ``net_value`` and their intervals, the counts, each money item
-            (``money.<item>``), each retention estimate (``retention.<row>``) and each
+            (``money.<item>``), each retention and ramp-up estimate (``retention.<row>.<col>``,
+            ``ramp_up.<row>.<col>``) and each
             assumption (``assumption.<name>``), numbers only.
 
         Examples
@@ -169,9 +180,10 @@ class ROI:
         }
         for _, row in self.money.iterrows():
             out[f"money.{row['item']}"] = row["value"]
-        for name, row in self.retention.iterrows():
-            for col in ("estimate", "ci_low", "ci_high"):
-                out[f"retention.{name}.{col}"] = row[col]
+        for prefix, frame in (("retention", self.retention), ("ramp_up", self.ramp_up)):
+            for name, row in frame.iterrows():
+                for col in ("estimate", "ci_low", "ci_high"):
+                    out[f"{prefix}.{name}.{col}"] = row[col]
         for _, row in self.inputs.iterrows():
             out[f"assumption.{row['name']}"] = row["value"]
         return {k: float(v) if not isinstance(v, int) else v for k, v in out.items()}
@@ -210,7 +222,7 @@ class ROI:
             doc[name] = scalar(getattr(self, name))
         for name in (*_FRAMES, "bootstrap"):
             frame = getattr(self, name)
-            keep_index = name in ("retention", "productivity")
+            keep_index = name in _INDEXED
             doc[name] = _records(frame.reset_index() if keep_index else frame)
         text = json.dumps(doc, indent=indent, allow_nan=False, ensure_ascii=False)
         if path is not None:
@@ -246,9 +258,12 @@ class ROI:
             kwargs[name] = float("nan") if v is None else v
         for name in (*_FRAMES, "bootstrap"):
             frame = pd.DataFrame.from_records(doc.get(name, []))
-            if name in ("retention", "productivity") and "index" in frame.columns:
+            if name in _INDEXED and "index" in frame.columns:
                 frame = frame.set_index("index")
                 frame.index.name = None
+            for col in frame.columns:  # a column of nulls only (e.g. counts' intervals)
+                if frame[col].dtype == object and frame[col].isna().all():
+                    frame[col] = np.nan
             kwargs[name] = frame.fillna(np.nan) if len(frame) else frame
         return cls(**kwargs)
 
@@ -415,6 +430,24 @@ class ROI:
                             ("estimate", "value", ".3f"),
                             ("ci_low", "low", ".3f"),
                             ("ci_high", "high", ".3f"),
+                        ],
+                    ),  # fmt: skip
+                ),
+            )
+        if len(self.ramp_up):
+            body.insert(
+                len(body) - 1,
+                _html.section(
+                    "ramp-up",
+                    "Ramp-up (measured: median days to productivity, early completers vs "
+                    "matched hires)",
+                    _html.table(
+                        self.ramp_up.reset_index(names="measure"),
+                        [
+                            ("measure", "measure", None),
+                            ("estimate", "estimate", ",.1f"),
+                            ("ci_low", "low", ",.1f"),
+                            ("ci_high", "high", ",.1f"),
                         ],
                     ),  # fmt: skip
                 ),
