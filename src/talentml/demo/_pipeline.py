@@ -465,14 +465,17 @@ def _team_and_roi(
     n_bootstrap: int,
     random_state: int,
 ) -> tuple[Any, Any]:
-    """One example manager's team view (the largest team) and the leadership track's ROI."""
+    """One example manager's team view (a typical team) and the leadership track's ROI."""
     from .. import loop
 
     rows = latest.now  # the feature rows of the latest cutoff: everyone employed then
     as_of = rows["as_of"].iloc[0]
     employees = org.employees
     active = employees[employees["employee_id"].isin(rows["employee_id"])]
-    manager = str(active["manager_id"].dropna().value_counts().index[0])
+    # a typical team (5 to 15 direct reports: the largest of those), else the largest team
+    sizes = active["manager_id"].dropna().value_counts()
+    typical = sizes[(sizes >= 5) & (sizes <= 15)]
+    manager = str((typical if len(typical) else sizes).index[0])
     team = loop.team_view(
         manager,
         as_of,
