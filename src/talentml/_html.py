@@ -15,6 +15,7 @@ values read the same everywhere ("" in text, "–" in number cells), infinities 
 from __future__ import annotations
 
 import html
+import json
 import math
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -23,6 +24,11 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "FIGURE_DPI",
+    "png_figure",
+    "dumps",
+    "plain",
+    "records",
     "ABSENT",
     "MSG_ABSENT",
     "badge",
@@ -396,3 +402,77 @@ def page(
         f"<title>{esc_title}</title><style>{css}</style></head>"
         f"<body>{inner}</body></html>\n"
     )
+
+
+#: Resolution of the PNG figures embedded in reports.
+FIGURE_DPI = 100
+
+
+def png_figure(
+    draw: Callable[[Any], Any],
+    *,
+    size: tuple[float, float],
+    alt: str,
+    caption: str | None = None,
+    key: str | None = None,
+) -> str:
+    """Run ``draw(ax)`` on a fresh figure and return a ``<figure>`` with an inline PNG.
+
+    The figure is made with :class:`matplotlib.figure.Figure` (no pyplot state, no GUI);
+    the PNG carries no software or date metadata, so the same inputs give the same bytes.
+    ``caption`` is inserted as HTML (escape it first); ``key`` becomes ``data-figure``.
+    """
+    import base64
+    import io
+
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size, dpi=FIGURE_DPI)
+    ax = fig.add_subplot()
+    draw(ax)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=FIGURE_DPI, bbox_inches="tight", metadata={"Software": None})
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    attrs = f' data-figure="{html.escape(key)}"' if key else ""
+    cap = f"<figcaption>{caption}</figcaption>" if caption else ""
+    return (
+        f'<figure{attrs}><img src="data:image/png;base64,{data}" '
+        f'alt="{html.escape(alt)}">{cap}</figure>'
+    )
+
+
+# ------------------------------------------------------------------ JSON of reports
+def plain(value: Any) -> Any:
+    """A JSON-safe Python value (NaN and missing become None)."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [plain(v) for v in value.tolist()]
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        f = float(value)
+        return None if math.isnan(f) or math.isinf(f) else f
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, str):
+        return value
+    return str(value)
+
+
+def records(frame: pd.DataFrame | None) -> list[dict[str, Any]] | None:
+    """The rows of a frame as JSON-safe dicts (None for None)."""
+    if frame is None:
+        return None
+    return [plain(r) for r in frame.to_dict(orient="records")]
+
+
+def dumps(obj: Any, *, indent: int | None = 2) -> str:
+    """Strict JSON text (no NaN), keys in insertion order, UTF-8 characters kept."""
+    return json.dumps(plain(obj), indent=indent, allow_nan=False, ensure_ascii=False)

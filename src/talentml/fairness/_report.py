@@ -8,16 +8,13 @@ the clock, so the same audit renders to the same bytes.
 from __future__ import annotations
 
 import html
-import json
-import math
 from collections.abc import Iterable
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from .. import _html
-from .._html import badge, esc, fmt, note
+from .._html import badge, dumps, esc, fmt, note, plain, records
 from ._ll144 import ll144_status
 from ._plots import figure_axes, figure_svg, plot_gap_attribution, plot_impact_ratios
 from ._schema import SCHEMA_VERSION
@@ -25,42 +22,6 @@ from ._schema import SCHEMA_VERSION
 __all__ = ["audit_to_dict", "audit_to_html", "dumps", "records"]
 
 TOP_FEATURES = 10
-
-
-def plain(value: Any) -> Any:
-    """A JSON-safe Python value (NaN and missing become None)."""
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set):
-        return [plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [plain(v) for v in value.tolist()]
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        f = float(value)
-        return None if math.isnan(f) or math.isinf(f) else f
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    if isinstance(value, str):
-        return value
-    return str(value)
-
-
-def records(frame: pd.DataFrame | None) -> list[dict[str, Any]] | None:
-    """The rows of a frame as JSON-safe dicts (None for None)."""
-    if frame is None:
-        return None
-    return [plain(r) for r in frame.to_dict(orient="records")]
-
-
-def dumps(obj: Any, *, indent: int | None = 2) -> str:
-    """Strict JSON text (no NaN), keys in insertion order, UTF-8 characters kept."""
-    return json.dumps(plain(obj), indent=indent, allow_nan=False, ensure_ascii=False)
 
 
 def _generator() -> dict[str, str]:

@@ -7,19 +7,14 @@ built with :mod:`talentml._html` (every value escaped), no script and no externa
 
 from __future__ import annotations
 
-import base64
-import html
-import io
-import json
 import math
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from .. import _html
 
-__all__ = ["COLORS", "STATUSES", "plot_heatmap", "plot_progress", "plain", "view_to_html"]
+__all__ = ["COLORS", "STATUSES", "plot_heatmap", "plot_progress", "view_to_html"]
 
 #: Heatmap statuses, in legend order.
 STATUSES = ("gap", "meets", "strength", "unknown")
@@ -27,7 +22,6 @@ STATUSES = ("gap", "meets", "strength", "unknown")
 COLORS = {"gap": "#d73027", "meets": "#d9ef8b", "strength": "#1a9850", "unknown": "#bdbdbd"}
 #: A mark per status, so the heatmap reads without colour vision too.
 MARKS = {"gap": "-", "meets": "=", "strength": "+", "unknown": "?"}
-_DPI = 100
 
 
 def _axes(ax: Any, size: tuple[float, float]) -> Any:
@@ -170,33 +164,6 @@ def plot_progress(view: Any, ax: Any = None) -> Any:
     return ax
 
 
-# --------------------------------------------------------------------------- JSON
-def plain(value: Any) -> Any:
-    """A JSON-safe Python value (NaN, NA and NaT become None)."""
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    v = _html.scalar(value)
-    if isinstance(v, float) and math.isinf(v):
-        return None
-    if v is None or isinstance(v, bool | int | float | str):
-        return v
-    if isinstance(v, pd.Timestamp):
-        return v.isoformat()
-    return str(v)
-
-
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """The rows of a frame as JSON-safe dicts."""
-    return [plain(r) for r in frame.to_dict(orient="records")]
-
-
-def dumps(obj: Any, indent: int | None = 2) -> str:
-    """Strict JSON text (no NaN)."""
-    return json.dumps(plain(obj), indent=indent, allow_nan=False, ensure_ascii=False)
-
-
 # --------------------------------------------------------------------------- HTML
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#222;
@@ -213,21 +180,6 @@ img{max-width:100%;height:auto}
 td.st-gap{background:#d73027;color:#fff}td.st-meets{background:#d9ef8b}
 td.st-strength{background:#1a9850;color:#fff}td.st-unknown{background:#bdbdbd}
 """
-
-
-def png_figure(draw: Any, *, size: tuple[float, float], alt: str, key: str) -> str:
-    """Run ``draw(ax)`` on a figure outside pyplot and return a ``<figure>`` with a PNG."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=size, dpi=_DPI)
-    draw(fig.add_subplot())
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=_DPI, bbox_inches="tight", metadata={"Software": None})
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return (
-        f'<figure data-figure="{html.escape(key)}"><img src="data:image/png;base64,{data}" '
-        f'alt="{html.escape(alt)}"></figure>'
-    )
 
 
 def _grid_table(view: Any) -> str:
@@ -300,13 +252,13 @@ def view_to_html(view: Any) -> str:
             ("tenure_days", "tenure (days)", "d"),
         ],
     )
-    heat = png_figure(
+    heat = _html.png_figure(
         lambda ax: plot_heatmap(view, ax),
         size=heatmap_size(view),
         alt="team skill heatmap: gaps in red, strengths in green, unknown in grey",
         key="heatmap",
     )
-    progress = png_figure(
+    progress = _html.png_figure(
         lambda ax: plot_progress(view, ax),
         size=(6.5, 4.5),
         alt="learning progress against performance",

@@ -8,10 +8,11 @@ from typing import Any
 
 import pandas as pd
 
+from .._html import dumps, records
 from .._validation import check_purpose
 from ._action_table import normalize_actions
 from ._actions import ActionStore
-from ._team_html import STATUSES, dumps, plot_heatmap, plot_progress, records, view_to_html
+from ._team_html import STATUSES, plot_heatmap, plot_progress, view_to_html
 from ._webhooks import WebhookSender
 from ._xapi_sink import emit_xapi
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._html import esc, note, table
-from ._figures import png_figure
+from .._html import esc, note, png_figure, table
 
 __all__ = ["roi_section", "team_section"]
 

@@ -13,8 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._html import esc, fmt, kv_table, note, scalar, table
-from ._figures import png_figure
+from .._html import esc, fmt, kv_table, note, png_figure, scalar, table
 
 __all__ = ["CSS", "SECTIONS"]
 
